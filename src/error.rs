@@ -1,0 +1,77 @@
+//! The one error type of the crate. Every failure has a stable `code` that the JS layer exposes as
+//! `error.code`, and a message that matches the original library where it had one. Messages never
+//! carry secrets: providers build them from keys, ids and statuses only.
+
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug)]
+pub enum Error {
+    /// A file, key or external id that does not exist. The message is the original's.
+    NotFound(String),
+    /// A key or external id that is empty, absolute, escapes the root or holds forbidden characters.
+    InvalidKey { key: String, reason: &'static str },
+    /// A byte range that cannot be served.
+    InvalidRange(String),
+    /// Any other bad argument, rejected before I/O.
+    InvalidInput(String),
+    /// The caller cancelled the operation.
+    Aborted,
+    /// No progress within the caller's `timeout`.
+    Timeout(u32),
+    /// The source ended before delivering every promised byte, or delivered more.
+    Truncated { expected: u64, received: u64 },
+    /// An I/O failure, with what was being done.
+    Io { context: String, source: std::io::Error },
+    /// A failure reported by the backend, already worded for the caller.
+    Provider(String),
+}
+
+impl Error {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "NotFound",
+            Error::InvalidKey { .. } => "InvalidKey",
+            Error::InvalidRange(_) => "InvalidRange",
+            Error::InvalidInput(_) => "InvalidInput",
+            Error::Aborted => "Aborted",
+            Error::Timeout(_) => "Timeout",
+            Error::Truncated { .. } => "Truncated",
+            Error::Io { .. } => "Io",
+            Error::Provider(_) => "Provider",
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound(m) | Error::InvalidRange(m) | Error::InvalidInput(m) | Error::Provider(m) => {
+                f.write_str(m)
+            }
+            Error::InvalidKey { key, reason } => write!(f, "Invalid key {key:?}: {reason}"),
+            Error::Aborted => f.write_str("The operation was aborted"),
+            Error::Timeout(ms) => write!(f, "File stream request timeout after {ms}ms"),
+            Error::Truncated { expected, received } => write!(
+                f,
+                "Stream ended after {received} of {expected} bytes: the source changed or the connection was lost"
+            ),
+            Error::Io { context, source } => write!(f, "{context}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// napi's async bridge only carries its own `Status`, so the code travels as a `[Code] ` prefix of the
+/// message; `lib/errors.js` strips it and sets `error.code`. This is the only place that writes it.
+impl From<Error> for napi::Error {
+    fn from(e: Error) -> Self {
+        napi::Error::new(napi::Status::GenericFailure, format!("[{}] {}", e.code(), e))
+    }
+}

@@ -1,0 +1,82 @@
+//! Key rules shared by every provider, and key generation as the original does it.
+//!
+//! A key is a relative, `/`-separated path. Anything that could name a file outside the storage
+//! root, or that two providers would read differently, is refused before any I/O.
+
+use crate::error::{Error, Result};
+
+/// Checks a key and returns it unchanged.
+pub fn validate(key: &str) -> Result<&str> {
+    let bad = |reason| Err(Error::InvalidKey { key: key.to_string(), reason });
+    if key.is_empty() {
+        return bad("keys must not be empty");
+    }
+    if key.contains('\0') {
+        return bad("keys must not contain NUL characters");
+    }
+    if key.contains('\\') {
+        return bad("keys must not contain backslashes");
+    }
+    if key.starts_with('/') {
+        return bad("keys must be relative, not absolute paths");
+    }
+    for segment in key.split('/') {
+        match segment {
+            "" => return bad("keys must not contain empty path segments"),
+            "." | ".." => return bad("keys must not contain '.' or '..' path segments"),
+            _ => {}
+        }
+    }
+    Ok(key)
+}
+
+/// Node's `path.extname`: the last `.` of the last segment and what follows it, unless the segment
+/// starts with its only dot (`.bashrc` → ``). Case is kept.
+pub fn extname(name: &str) -> &str {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let trimmed = base.trim_start_matches('.');
+    let leading = base.len() - trimmed.len();
+    match trimmed.rfind('.') {
+        Some(i) => &base[leading + i..],
+        None => "",
+    }
+}
+
+/// The key the original LocalStorage provider generates when the caller gives none:
+/// `files/{external_id}-{now ms}{extname(filename)}`.
+pub fn generate_local(external_id: &str, filename: Option<&str>, now_ms: i64) -> String {
+    let ext = filename.map(extname).unwrap_or("");
+    format!("files/{external_id}-{now_ms}{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_escapes_and_oddities() {
+        for key in ["", "../x", "a/../../x", "/etc/passwd", "a\\b", "a\0b", "a//b", "./a", "a/.", "a/"] {
+            assert!(validate(key).is_err(), "{key:?} should be refused");
+        }
+        for key in ["a", "a/b.txt", ".hidden", "a/..b", "dir/a b.txt", "ü/名前.txt"] {
+            assert_eq!(validate(key).unwrap(), key);
+        }
+    }
+
+    #[test]
+    fn extname_matches_node() {
+        assert_eq!(extname("a.txt"), ".txt");
+        assert_eq!(extname("a.tar.GZ"), ".GZ");
+        assert_eq!(extname(".bashrc"), "");
+        assert_eq!(extname("README"), "");
+        assert_eq!(extname("a."), ".");
+        assert_eq!(extname("..a.b"), ".b");
+        assert_eq!(extname("dir.x/file"), "");
+    }
+
+    #[test]
+    fn generates_original_key_shape() {
+        assert_eq!(generate_local("ext_1", Some("photo.JPG"), 42), "files/ext_1-42.JPG");
+        assert_eq!(generate_local("ext_1", None, 42), "files/ext_1-42");
+    }
+}

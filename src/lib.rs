@@ -1,0 +1,12 @@
+//! crunchycone-storage: the storage providers of `crunchycone-lib`, in Rust, for Node.js.
+//!
+//! Only module wiring lives here. Each napi export sits with the code it exposes: the stream
+//! handle in [`stream`], each provider's class in `providers/<backend>`.
+
+mod content_type;
+mod error;
+mod keys;
+mod listing;
+mod providers;
+mod range;
+mod stream;

@@ -1,0 +1,146 @@
+//! An index of the sidecars under the storage root, so that lookups by external id do not read
+//! every sidecar on every call (the original scans the whole tree each time).
+//!
+//! The index is a hint, never the truth: a hit is verified by reading that one sidecar, and a miss
+//! (or a failed verification) re-walks the tree. A walk lists directories and stats sidecars but
+//! re-reads only those whose size, mtime or inode changed, so files added, changed or deleted by
+//! another process are always seen. A sidecar modified within the last two seconds is not trusted
+//! (its mtime may not yet tell two writes apart) and is re-read on the next walk.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use super::sidecar::{Sidecar, SUFFIX};
+
+const RACY: Duration = Duration::from_secs(2);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    mtime: (i64, i64),
+    ino: u64,
+}
+
+impl Stamp {
+    fn of(m: &fs::Metadata) -> Self {
+        Stamp { len: m.len(), mtime: (m.mtime(), m.mtime_nsec()), ino: m.ino() }
+    }
+}
+
+struct Entry {
+    stamp: Stamp,
+    /// `None` when the file is not a sidecar of the key its name implies.
+    sidecar: Option<Arc<Sidecar>>,
+    trusted: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    built: bool,
+    /// Sidecar key (its path without `.json`) → what was read.
+    entries: HashMap<String, Entry>,
+    by_id: HashMap<String, BTreeSet<String>>,
+}
+
+/// A sidecar found by a walk.
+pub struct Listed {
+    pub sidecar: Arc<Sidecar>,
+    /// Whether the content file next to it exists (a sidecar without one is an orphan).
+    pub content_exists: bool,
+}
+
+pub struct Catalog {
+    root: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+/// Reads a sidecar and returns it only if it describes `key` (so a user's JSON file is never
+/// mistaken for metadata).
+pub fn read_sidecar(path: &Path, key: &str) -> Option<Sidecar> {
+    let s = Sidecar::parse(&fs::read(path).ok()?)?;
+    (s.key() == key).then_some(s)
+}
+
+fn walk(dir: &Path, rel: &str, present: &mut HashSet<String>, jsons: &mut Vec<(String, fs::Metadata)>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else { continue };
+        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
+            walk(&entry.path(), &path, present, jsons);
+        } else if name.ends_with(SUFFIX) {
+            if let Ok(m) = entry.metadata() {
+                jsons.push((path.clone(), m));
+            }
+        }
+        present.insert(path);
+    }
+}
+
+impl Catalog {
+    pub fn new(root: PathBuf) -> Self {
+        Catalog { root, inner: Mutex::new(Inner::default()) }
+    }
+
+    /// Walks the tree, updates the index and returns every sidecar (orphans included).
+    pub fn refresh(&self) -> Vec<Listed> {
+        let mut inner = self.inner.lock().unwrap();
+        let mut present = HashSet::new();
+        let mut jsons = Vec::new();
+        walk(&self.root, "", &mut present, &mut jsons);
+        let now = SystemTime::now();
+        let mut old = std::mem::take(&mut inner.entries);
+        for (path, meta) in jsons {
+            let key = path[..path.len() - SUFFIX.len()].to_string();
+            let stamp = Stamp::of(&meta);
+            let entry = match old.remove(&key) {
+                Some(e) if e.trusted && e.stamp == stamp => e,
+                _ => Entry {
+                    stamp,
+                    sidecar: read_sidecar(&self.root.join(&path), &key).map(Arc::new),
+                    trusted: meta.modified().is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age > RACY)),
+                },
+            };
+            inner.entries.insert(key, entry);
+        }
+        // `x.json` is content, not the sidecar of `x`, when it has a sidecar of its own.
+        let is_content = |key: &str, entries: &HashMap<String, Entry>| {
+            entries.get(&format!("{key}{SUFFIX}")).is_some_and(|e| e.sidecar.is_some())
+        };
+        let mut by_id: HashMap<String, BTreeSet<String>> = HashMap::new();
+        let mut listed = Vec::new();
+        for (key, entry) in &inner.entries {
+            let Some(sidecar) = &entry.sidecar else { continue };
+            if is_content(key, &inner.entries) {
+                continue;
+            }
+            by_id.entry(sidecar.external_id().to_string()).or_default().insert(key.clone());
+            listed.push(Listed { sidecar: sidecar.clone(), content_exists: present.contains(key) });
+        }
+        inner.by_id = by_id;
+        inner.built = true;
+        listed
+    }
+
+    /// Keys the index holds for `id`, after a first walk if there was none yet.
+    pub fn candidates(&self, id: &str) -> Vec<String> {
+        if !self.inner.lock().unwrap().built {
+            self.refresh();
+        }
+        let inner = self.inner.lock().unwrap();
+        inner.by_id.get(id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Records a file this process just wrote, so that the next lookup finds it without a walk.
+    pub fn note(&self, id: &str, key: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        if inner.built {
+            inner.by_id.entry(id.to_string()).or_default().insert(key.to_string());
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! LocalStorageProvider: files under a root directory, each with a `<key>.json` sidecar in the
+//! original's format. The JS class (`lib/providers/local.js`) adapts this to the original API.
+
+mod catalog;
+mod sidecar;
+mod upload;
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use napi_derive::napi;
+
+use crate::error::{Error, Result};
+use crate::listing::{self, FileRecord, ListOptions, ListResult};
+use crate::range::{self, RangeRequest, Requested};
+use crate::stream::{Body, NativeStream, Opened, CHUNK_SIZE};
+use catalog::{read_sidecar, Catalog};
+pub use upload::{NativeUpload, UploadOptions};
+
+/// Runs blocking file-system work off the JS thread and off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Provider(format!("Internal error: {e}")))?
+}
+
+pub(crate) struct Store {
+    root: PathBuf,
+    base_url: String,
+    catalog: Catalog,
+}
+
+impl Store {
+    /// The storage root exists (the original creates it in its constructor).
+    fn ready(&self) -> Result<()> {
+        fs::create_dir_all(&self.root).map_err(|e| {
+            Error::Provider(format!("Failed to create storage directory at {}: {e}", self.root.display()))
+        })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        Ok(self.root.join(crate::keys::validate(key)?))
+    }
+
+    fn sidecar_path(&self, key: &str) -> Result<PathBuf> {
+        Ok(self.root.join(format!("{}{}", crate::keys::validate(key)?, sidecar::SUFFIX)))
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("{}/{}", self.base_url, key)
+    }
+
+    /// The sidecar of `key`, if it has a genuine one.
+    fn sidecar(&self, key: &str) -> Result<Option<sidecar::Sidecar>> {
+        Ok(read_sidecar(&self.sidecar_path(key)?, key))
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path(key)?;
+        let genuine = self.sidecar(key)?.is_some();
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::Provider(format!("Failed to delete file: {e}"))),
+        }
+        // Only a real sidecar of `key` goes: `key.json` may be another file's content.
+        if genuine {
+            let _ = fs::remove_file(self.sidecar_path(key)?);
+        }
+        Ok(())
+    }
+
+    fn exists(&self, key: &str) -> Result<bool> {
+        Ok(self.path(key)?.exists())
+    }
+
+    /// Finds the file of an external id: the index's candidates first, verified on disk; a walk if
+    /// none checks out. A sidecar whose content file is gone is deleted, as the original does.
+    fn find(&self, id: &str) -> Result<Option<FileRecord>> {
+        self.ready()?;
+        for attempt in 0..2 {
+            let keys = if attempt == 0 {
+                self.catalog.candidates(id)
+            } else {
+                self.catalog.refresh();
+                self.catalog.candidates(id)
+            };
+            for key in keys {
+                let Some(s) = self.sidecar(&key).ok().flatten().filter(|s| s.external_id() == id) else { continue };
+                if self.path(&key)?.exists() {
+                    return Ok(Some(s.record()));
+                }
+                let _ = fs::remove_file(self.sidecar_path(&key)?);
+            }
+        }
+        Ok(None)
+    }
+
+    fn list(&self, o: &ListOptions, search: bool) -> Result<ListResult> {
+        listing::validate(o)?;
+        self.ready()?;
+        let mut files = Vec::new();
+        for entry in self.catalog.refresh() {
+            if entry.content_exists {
+                files.push(entry.sidecar.record());
+            } else if let Ok(path) = self.sidecar_path(entry.sidecar.key()) {
+                let _ = fs::remove_file(path);
+            }
+        }
+        listing::query(files, o, search)
+    }
+
+    fn set_visibility(&self, key: &str, public: bool) -> Result<VisibilityResult> {
+        let requested = visibility_name(public).to_string();
+        let failed = |message: String| VisibilityResult {
+            success: false,
+            requested_visibility: requested.clone(),
+            actual_visibility: "private".into(),
+            public_url: None,
+            message: Some(message),
+            provider_specific: None,
+        };
+        if !self.path(key)?.exists() {
+            return Ok(failed(format!("File with key {key} not found")));
+        }
+        let path = self.sidecar_path(key)?;
+        let mut s = match fs::read(&path) {
+            Ok(bytes) => match sidecar::Sidecar::parse(&bytes) {
+                Some(s) => s,
+                None => return Ok(failed("Failed to update file visibility metadata: invalid metadata JSON".into())),
+            },
+            Err(e) => return Ok(failed(format!("Failed to update file visibility metadata: {e}"))),
+        };
+        let url = self.url(key);
+        s.set_visibility(public.then_some(url.as_str()));
+        if let Err(e) = upload::write_atomically(&path, &s.to_bytes()) {
+            return Ok(failed(format!("Failed to update file visibility metadata: {e}")));
+        }
+        Ok(VisibilityResult {
+            success: true,
+            actual_visibility: requested.clone(),
+            requested_visibility: requested,
+            public_url: public.then_some(url),
+            message: Some(
+                if public {
+                    "File marked as public. Access controlled by web server endpoint routing."
+                } else {
+                    "File marked as private. Access requires authentication through web server."
+                }
+                .into(),
+            ),
+            provider_specific: Some(serde_json::json!({ "diskStorage": true, "webServerControlled": true })),
+        })
+    }
+
+    fn get_visibility(&self, key: &str) -> Result<VisibilityStatus> {
+        if !self.path(key)?.exists() {
+            return Err(Error::NotFound(format!("File with key {key} not found")));
+        }
+        let parsed = fs::read(self.sidecar_path(key)?).ok().and_then(|b| sidecar::Sidecar::parse(&b));
+        let (public, message) = match &parsed {
+            Some(s) if s.is_public() => {
+                (true, "File marked as public in metadata. Access controlled by web server endpoint.")
+            }
+            Some(_) => (false, "File is private. Web server will require authentication to access."),
+            None => (false, "File is private. No visibility metadata found - web server will require authentication."),
+        };
+        Ok(VisibilityStatus {
+            visibility: visibility_name(public).into(),
+            public_url: public.then(|| self.url(key)),
+            can_make_public: true,
+            can_make_private: true,
+            supports_temporary_access: false,
+            message: Some(message.into()),
+        })
+    }
+
+    /// Stats the file, resolves the range and positions a reader at its start.
+    fn open(&self, key: &str, req: Option<Requested>, include_metadata: bool) -> Result<Opened> {
+        let path = self.path(key)?;
+        let not_found = || Error::NotFound(format!("File not found: {key}"));
+        let mut file = File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => not_found(),
+            _ => Error::io(format!("Failed to open file {key}"), e),
+        })?;
+        let meta = file.metadata().map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
+        if !meta.is_file() {
+            return Err(not_found());
+        }
+        let range = range::resolve(req, meta.len())?;
+        let sidecar = if include_metadata { self.sidecar(key)? } else { None };
+        let mtime_ms = meta.mtime() as f64 * 1000.0 + (meta.mtime_nsec() / 1_000_000) as f64;
+        file.seek(SeekFrom::Start(range.start)).map_err(|e| Error::io(format!("Failed to read file {key}"), e))?;
+        Ok(Opened {
+            range,
+            content_type: sidecar
+                .as_ref()
+                .and_then(|s| s.content_type().map(str::to_string))
+                .unwrap_or_else(|| crate::content_type::from_name(key).into()),
+            last_modified_ms: sidecar.as_ref().and_then(|s| s.last_modified_ms()).or(Some(mtime_ms)),
+            etag: Some(
+                sidecar
+                    .as_ref()
+                    .and_then(|s| s.etag().map(str::to_string))
+                    .unwrap_or_else(|| format!("W/\"{:x}-{:x}\"", meta.len(), mtime_ms as u64)),
+            ),
+            cache_control: None,
+            body: file_body(file, range.length),
+        })
+    }
+}
+
+/// Reads `len` bytes from the file's position in chunks of up to [`CHUNK_SIZE`], each read on a
+/// blocking thread into a fresh buffer that becomes the JS chunk without a copy.
+fn file_body(file: File, len: u64) -> Body {
+    futures::stream::try_unfold((file, len), |(mut file, left)| async move {
+        if left == 0 {
+            return Ok(None);
+        }
+        let want = left.min(CHUNK_SIZE as u64);
+        let (file, chunk) = blocking(move || {
+            let mut chunk = Vec::with_capacity(want as usize);
+            let r = (&mut file).take(want).read_to_end(&mut chunk);
+            r.map(|_| (file, chunk)).map_err(|e| Error::io("Failed to read file", e))
+        })
+        .await?;
+        // A short read means the file shrank; the stream handle reports the missing bytes.
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        let left = left - chunk.len() as u64;
+        Ok(Some((chunk, (file, left))))
+    })
+    .boxed()
+}
+
+fn visibility_name(public: bool) -> &'static str {
+    if public {
+        "public"
+    } else {
+        "private"
+    }
+}
+
+fn parse_visibility(v: &str) -> Result<bool> {
+    match v {
+        "public" => Ok(true),
+        "private" => Ok(false),
+        _ => Err(Error::InvalidInput(format!("Invalid visibility {v:?}: expected \"public\" or \"private\""))),
+    }
+}
+
+#[napi(object)]
+pub struct VisibilityResult {
+    pub success: bool,
+    pub requested_visibility: String,
+    pub actual_visibility: String,
+    pub public_url: Option<String>,
+    pub message: Option<String>,
+    pub provider_specific: Option<serde_json::Value>,
+}
+
+#[napi(object)]
+pub struct VisibilityStatus {
+    pub visibility: String,
+    pub public_url: Option<String>,
+    pub can_make_public: bool,
+    pub can_make_private: bool,
+    pub supports_temporary_access: bool,
+    pub message: Option<String>,
+}
+
+/// The native half of `LocalStorageProvider`.
+#[napi]
+pub struct LocalStore {
+    store: Arc<Store>,
+}
+
+#[napi]
+impl LocalStore {
+    /// `root` must be absolute (JS resolves it). Creating the root is retried by every operation,
+    /// so a constructor never fails or crashes the process because of the file system.
+    #[napi(constructor)]
+    pub fn new(root: String, base_url: String) -> Self {
+        let root = PathBuf::from(root);
+        let store = Store { catalog: Catalog::new(root.clone()), root, base_url };
+        let _ = store.ready();
+        LocalStore { store: Arc::new(store) }
+    }
+
+    #[napi]
+    pub async fn begin_upload(&self, options: UploadOptions) -> napi::Result<NativeUpload> {
+        let store = self.store.clone();
+        Ok(blocking(move || upload::Upload::begin(store, options)).await?.into())
+    }
+
+    #[napi]
+    pub async fn delete(&self, key: String) -> napi::Result<()> {
+        let store = self.store.clone();
+        Ok(blocking(move || store.delete(&key)).await?)
+    }
+
+    #[napi]
+    pub fn url(&self, key: String) -> napi::Result<String> {
+        crate::keys::validate(&key)?;
+        Ok(self.store.url(&key))
+    }
+
+    #[napi]
+    pub async fn exists(&self, key: String) -> napi::Result<bool> {
+        let store = self.store.clone();
+        Ok(blocking(move || store.exists(&key)).await?)
+    }
+
+    #[napi]
+    pub async fn find(&self, external_id: String) -> napi::Result<Option<FileRecord>> {
+        let store = self.store.clone();
+        Ok(blocking(move || store.find(&external_id)).await?)
+    }
+
+    #[napi]
+    pub async fn list(&self, options: ListOptions, search: bool) -> napi::Result<ListResult> {
+        let store = self.store.clone();
+        Ok(blocking(move || store.list(&options, search)).await?)
+    }
+
+    #[napi]
+    pub async fn set_visibility(&self, keys: Vec<String>, visibility: String) -> napi::Result<Vec<VisibilityResult>> {
+        let public = parse_visibility(&visibility)?;
+        let store = self.store.clone();
+        Ok(blocking(move || keys.iter().map(|k| store.set_visibility(k, public)).collect()).await?)
+    }
+
+    #[napi]
+    pub async fn get_visibility(&self, key: String) -> napi::Result<VisibilityStatus> {
+        let store = self.store.clone();
+        Ok(blocking(move || store.get_visibility(&key)).await?)
+    }
+
+    /// A stream handle for `key`. Checks the key and range now; all I/O happens in `open()`.
+    #[napi]
+    pub fn stream(
+        &self,
+        key: String,
+        start: Option<f64>,
+        end: Option<f64>,
+        timeout_ms: Option<u32>,
+        include_metadata: bool,
+    ) -> napi::Result<NativeStream> {
+        crate::keys::validate(&key)?;
+        let req = RangeRequest { start, end }.check()?;
+        let store = self.store.clone();
+        let opener = Box::pin(blocking(move || store.open(&key, req, include_metadata)));
+        Ok(NativeStream::new(opener, timeout_ms))
+    }
+}

@@ -1,0 +1,120 @@
+//! Byte ranges, resolved the same way for every provider.
+//!
+//! `start` and `end` are inclusive offsets, as in HTTP `Range`. `{start}` reads to the end, `{end}`
+//! alone means `0..=end`, an `end` past the size is clamped. Anything else invalid is refused before
+//! a byte moves.
+
+use crate::error::{Error, Result};
+
+/// What the caller asked for, still unchecked (JS numbers arrive as f64).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RangeRequest {
+    pub start: Option<f64>,
+    pub end: Option<f64>,
+}
+
+/// A checked request: offsets are non-negative integers and `start <= end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requested {
+    pub start: u64,
+    pub end: Option<u64>,
+}
+
+/// The bytes a response carries: `start..=end` of `total`, or the whole (possibly empty) object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    pub start: u64,
+    /// Number of bytes in this response.
+    pub length: u64,
+    pub total: u64,
+    pub partial: bool,
+}
+
+impl Resolved {
+    /// Inclusive last offset (meaningless when `length == 0`).
+    pub fn end(&self) -> u64 {
+        (self.start + self.length).saturating_sub(1)
+    }
+}
+
+fn offset(name: &str, v: f64) -> Result<u64> {
+    // 2^53: beyond it JS numbers stop being exact integers.
+    if !v.is_finite() || v < 0.0 || v.fract() != 0.0 || v > 9_007_199_254_740_991.0 {
+        return Err(Error::InvalidRange(format!(
+            "Invalid range: {name} must be a non-negative integer, got {v}"
+        )));
+    }
+    Ok(v as u64)
+}
+
+impl RangeRequest {
+    /// Checks the request without knowing the object's size. `None` means "the whole object".
+    pub fn check(&self) -> Result<Option<Requested>> {
+        let start = self.start.map(|v| offset("start", v)).transpose()?;
+        let end = self.end.map(|v| offset("end", v)).transpose()?;
+        if let (Some(s), Some(e)) = (start, end) {
+            if s > e {
+                return Err(Error::InvalidRange(format!(
+                    "Invalid range: start ({s}) is greater than end ({e})"
+                )));
+            }
+        }
+        Ok(match (start, end) {
+            (None, None) => None,
+            (s, e) => Some(Requested { start: s.unwrap_or(0), end: e }),
+        })
+    }
+}
+
+impl Requested {
+    /// Applies the request to an object of `total` bytes.
+    pub fn resolve(self, total: u64) -> Result<Resolved> {
+        if self.start >= total {
+            return Err(Error::InvalidRange(format!(
+                "Invalid range: start ({}) is beyond the end of the file ({total} bytes)",
+                self.start
+            )));
+        }
+        let end = self.end.map_or(total - 1, |e| e.min(total - 1));
+        Ok(Resolved { start: self.start, length: end - self.start + 1, total, partial: true })
+    }
+}
+
+/// Resolves an optional request against a known size.
+pub fn resolve(req: Option<Requested>, total: u64) -> Result<Resolved> {
+    match req {
+        Some(r) => r.resolve(total),
+        None => Ok(Resolved { start: 0, length: total, total, partial: false }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(start: Option<f64>, end: Option<f64>) -> Result<Option<Requested>> {
+        RangeRequest { start, end }.check()
+    }
+
+    #[test]
+    fn resolves_like_http() {
+        let r = |s, e, total| resolve(req(s, e).unwrap(), total).unwrap();
+        assert_eq!(r(None, None, 10), Resolved { start: 0, length: 10, total: 10, partial: false });
+        assert_eq!(r(Some(2.0), Some(5.0), 10), Resolved { start: 2, length: 4, total: 10, partial: true });
+        assert_eq!(r(Some(7.0), None, 10).length, 3);
+        assert_eq!(r(None, Some(3.0), 10), Resolved { start: 0, length: 4, total: 10, partial: true });
+        assert_eq!(r(Some(8.0), Some(100.0), 10).end(), 9);
+        assert_eq!(r(Some(9.0), Some(9.0), 10).length, 1);
+        assert_eq!(r(None, None, 0).length, 0);
+    }
+
+    #[test]
+    fn refuses_bad_ranges() {
+        assert!(req(Some(-1.0), None).is_err());
+        assert!(req(Some(1.5), None).is_err());
+        assert!(req(None, Some(f64::NAN)).is_err());
+        assert!(req(Some(5.0), Some(4.0)).is_err());
+        assert!(resolve(req(Some(10.0), None).unwrap(), 10).is_err());
+        assert!(resolve(req(Some(0.0), None).unwrap(), 0).is_err());
+    }
+}
