@@ -71,12 +71,16 @@ pub struct NativeStream {
 }
 
 impl NativeStream {
-    pub fn new(opener: Opener, timeout_ms: Option<u32>) -> Self {
-        NativeStream {
-            state: tokio::sync::Mutex::new(State::Idle(opener)),
-            token: CancellationToken::new(),
-            timeout: timeout_ms.filter(|t| *t > 0),
-        }
+    /// `timeout_ms` is the caller's `timeout` option, checked here; 0 or absent means none.
+    pub fn new(opener: Opener, timeout_ms: Option<f64>) -> Result<Self> {
+        let timeout = match timeout_ms {
+            None => None,
+            Some(t) if t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t <= u32::MAX as f64 => {
+                Some(t as u32).filter(|t| *t > 0)
+            }
+            Some(t) => return Err(Error::InvalidInput(format!("timeout must be a non-negative integer of milliseconds, got {t}"))),
+        };
+        Ok(NativeStream { state: tokio::sync::Mutex::new(State::Idle(opener)), token: CancellationToken::new(), timeout })
     }
 }
 

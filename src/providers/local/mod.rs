@@ -348,13 +348,13 @@ impl LocalStore {
         key: String,
         start: Option<f64>,
         end: Option<f64>,
-        timeout_ms: Option<u32>,
+        timeout_ms: Option<f64>,
         include_metadata: bool,
     ) -> napi::Result<NativeStream> {
         crate::keys::validate(&key)?;
         let req = RangeRequest { start, end }.check()?;
         let store = self.store.clone();
         let opener = Box::pin(blocking(move || store.open(&key, req, include_metadata)));
-        Ok(NativeStream::new(opener, timeout_ms))
+        Ok(NativeStream::new(opener, timeout_ms)?)
     }
 }

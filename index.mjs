@@ -1,0 +1,4 @@
+import lib from './index.js'
+
+export const { LocalStorageProvider } = lib
+export default lib

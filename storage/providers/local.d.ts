@@ -1,0 +1,1 @@
+export { LocalStorageProvider } from '../../index'

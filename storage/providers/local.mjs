@@ -1,0 +1,3 @@
+import lib from './local.js'
+
+export const { LocalStorageProvider } = lib
