@@ -1,0 +1,368 @@
+'use strict'
+// The provider conformance suite: one scenario list that every provider runs through an adapter.
+//
+// adapter = {
+//   name,
+//   create(): Promise<StorageProvider>     a provider on a fresh, empty store
+//   stalledKey?(provider): Promise<{ key, release() }>   a key whose body never arrives (timeout tests)
+// }
+
+const { describe, it, before } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf } = require('./helpers/util')
+
+const MiB = 1024 * 1024
+
+function conformance(adapter) {
+  describe(`${adapter.name}: StorageProvider conformance`, () => {
+    let provider
+    const size = 3 * MiB + 123 // several native chunks, and a short last one
+    const data = pattern(size, 7)
+    let big // { key, external_id }
+
+    before(async () => {
+      provider = await adapter.create()
+      const id = uniqueId()
+      const r = await provider.uploadFile({ external_id: id, buffer: data, key: 'big/data.bin' })
+      big = { key: r.key, external_id: id }
+    })
+
+    const stream = (key, options) => provider.getFileStream(key, options)
+
+    describe('upload, find, exists, delete', () => {
+      it('uploads a buffer and finds it by external id', async () => {
+        const id = uniqueId()
+        const r = await provider.uploadFile({
+          external_id: id,
+          buffer: Buffer.from('hello'),
+          filename: 'hello.txt',
+          metadata: { owner: 'alice' },
+        })
+        assert.equal(r.external_id, id)
+        assert.match(r.key, new RegExp(`^files/${id}-\\d+\\.txt$`))
+        assert.equal(r.size, 5)
+        assert.equal(r.contentType, 'text/plain')
+        assert.equal(r.visibility, 'private')
+        assert.deepEqual(r.metadata, { owner: 'alice' })
+        const found = await provider.findFileByExternalId(id)
+        assert.equal(found.key, r.key)
+        assert.equal(found.size, 5)
+        assert.equal(found.contentType, 'text/plain')
+        assert.ok(found.lastModified instanceof Date)
+        assert.ok(Math.abs(found.lastModified.getTime() - Date.now()) < 60_000)
+        assert.deepEqual(found.metadata, { owner: 'alice' })
+        assert.equal(await provider.fileExists(r.key), true)
+        assert.equal(await provider.fileExistsByExternalId(id), true)
+      })
+
+      it('uploads from a file path, a Node stream and a Web stream', async () => {
+        const body = pattern(200_000, 3)
+        const tmp = path.join(os.tmpdir(), `ccs-src-${process.pid}-${Date.now()}`)
+        fs.writeFileSync(tmp, body)
+        try {
+          for (const source of [{ filePath: tmp }, { stream: nodeStreamOf(body, 7000) }, { stream: webStreamOf(body, 9000) }]) {
+            const r = await provider.uploadFile({ external_id: uniqueId(), filename: 'x.bin', ...source })
+            assert.equal(r.size, body.length)
+            const s = await stream(r.key)
+            assert.ok((await collect(s.stream)).equals(body))
+          }
+        } finally {
+          fs.rmSync(tmp, { force: true })
+        }
+      })
+
+      it('requires exactly one source', async () => {
+        const msg = { message: 'Exactly one of filePath, stream, or buffer must be provided' }
+        await assert.rejects(provider.uploadFile({ external_id: uniqueId() }), msg)
+        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('a'), filePath: '/x' }), msg)
+      })
+
+      it('a failing source stream fails the upload and leaves nothing behind', async () => {
+        const id = uniqueId()
+        const failing = new (require('node:stream').Readable)({
+          read() {
+            this.destroy(new Error('source broke'))
+          },
+        })
+        await assert.rejects(provider.uploadFile({ external_id: id, stream: failing, key: 'broken/one.bin' }), {
+          message: 'Failed to upload file: source broke',
+        })
+        assert.equal(await provider.fileExists('broken/one.bin'), false)
+        assert.equal(await provider.findFileByExternalId(id), null)
+      })
+
+      it('deletes by key and by external id', async () => {
+        const id = uniqueId()
+        const r = await provider.uploadFile({ external_id: id, buffer: Buffer.from('bye') })
+        await provider.deleteFileByExternalId(id)
+        assert.equal(await provider.fileExists(r.key), false)
+        assert.equal(await provider.findFileByExternalId(id), null)
+        const r2 = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('bye') })
+        await provider.deleteFile(r2.key)
+        assert.equal(await provider.fileExists(r2.key), false)
+      })
+
+      it('reports missing files', async () => {
+        const id = uniqueId('missing')
+        assert.equal(await provider.findFileByExternalId(id), null)
+        assert.equal(await provider.fileExistsByExternalId(id), false)
+        assert.equal(await provider.fileExists('no/such/key'), false)
+        const notFound = { message: `File with external_id "${id}" not found` }
+        await assert.rejects(provider.deleteFileByExternalId(id), notFound)
+        await assert.rejects(provider.getFileUrlByExternalId(id), notFound)
+        await assert.rejects(provider.getFileStreamByExternalId(id), notFound)
+        await assert.rejects(provider.getFileVisibilityByExternalId(id), {
+          message: `File with external_id ${id} not found`,
+        })
+        await assert.rejects(stream('no/such/key'), { message: 'File not found: no/such/key', code: 'NotFound' })
+      })
+
+      it('gives URLs by key and by external id', async () => {
+        const url = await provider.getFileUrl(big.key)
+        assert.equal(typeof url, 'string')
+        assert.ok(url.includes(big.key))
+        assert.equal(await provider.getFileUrlByExternalId(big.external_id), url)
+      })
+
+      it('is available', async () => {
+        assert.equal(await provider.isAvailable(), true)
+      })
+    })
+
+    describe('list and search', () => {
+      let prefix
+      before(async () => {
+        prefix = `list-${uniqueId('p')}/`
+        const files = [
+          ['a.txt', 'aaaa', { tag: 'x' }],
+          ['b.png', 'bb', { tag: 'y' }],
+          ['c.txt', 'c', undefined],
+          ['d.json', '{"d":1}', { tag: 'x', extra: '1' }],
+          ['sub/e.txt', 'eeeee', undefined],
+        ]
+        for (const [name, body, metadata] of files) {
+          await provider.uploadFile({ external_id: `${prefix}${name}`.replace(/\//g, '_'), key: prefix + name, buffer: Buffer.from(body), metadata })
+        }
+      })
+      const keys = (r) => r.files.map((f) => f.key.slice(prefix.length))
+
+      it('filters by prefix, pattern, type, size and metadata', async () => {
+        const all = await provider.listFiles({ prefix, sortBy: 'key' })
+        assert.deepEqual(keys(all), ['a.txt', 'b.png', 'c.txt', 'd.json', 'sub/e.txt'])
+        assert.equal(all.totalCount, 5)
+        assert.equal(all.hasMore, false)
+        assert.deepEqual(keys(await provider.listFiles({ prefix, keyPattern: '*.TXT', sortBy: 'key' })), ['a.txt', 'c.txt', 'sub/e.txt'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, contentType: 'image/png' })), ['b.png'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, contentTypePrefix: 'text/', minSize: 4, sortBy: 'key' })), ['a.txt', 'sub/e.txt'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, maxSize: 2, sortBy: 'size' })), ['c.txt', 'b.png'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, metadata: { tag: 'x' }, sortBy: 'key' })), ['a.txt', 'd.json'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, hasMetadata: ['extra'] })), ['d.json'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, filename: 'E.T', sortBy: 'key' })), ['sub/e.txt'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, filenamePattern: '?.png' })), ['b.png'])
+        assert.deepEqual(keys(await provider.listFiles({ prefix, externalIds: [`${prefix}c.txt`.replace(/\//g, '_')] })), ['c.txt'])
+        const future = new Date(Date.now() + 3600_000)
+        assert.equal((await provider.listFiles({ prefix, modifiedAfter: future })).files.length, 0)
+        assert.equal((await provider.listFiles({ prefix, modifiedBefore: future })).files.length, 5)
+      })
+
+      it('sorts and pages', async () => {
+        const page1 = await provider.listFiles({ prefix, sortBy: 'size', sortOrder: 'desc', limit: 2 })
+        assert.deepEqual(keys(page1), ['d.json', 'sub/e.txt'])
+        assert.equal(page1.hasMore, true)
+        assert.equal(page1.nextOffset, 2)
+        const page2 = await provider.listFiles({ prefix, sortBy: 'size', sortOrder: 'desc', limit: 2, offset: 2 })
+        assert.deepEqual(keys(page2), ['a.txt', 'b.png'])
+        const page3 = await provider.listFiles({ prefix, sortBy: 'size', sortOrder: 'desc', limit: 2, continuationToken: page2.continuationToken })
+        assert.deepEqual(keys(page3), ['c.txt'])
+        assert.equal(page3.hasMore, false)
+        const bare = await provider.listFiles({ prefix, includeUrls: false, includeMetadata: false, limit: 1 })
+        assert.equal(bare.files[0].url, '')
+        assert.equal(bare.files[0].metadata, undefined)
+      })
+
+      it('searches', async () => {
+        const r = await provider.searchFiles({ query: 'TAG":"Y', externalIdPrefix: prefix.replace(/\//g, '_') })
+        assert.deepEqual(keys(r), ['b.png'])
+        assert.equal(r.query, 'TAG":"Y')
+        const exact = await provider.searchFiles({ query: 'c.txt', searchFields: ['filename'], exactMatch: true, externalIdPrefix: prefix.replace(/\//g, '_') })
+        assert.deepEqual(keys(exact), ['c.txt'])
+        const cs = await provider.searchFiles({ query: 'A.TXT', caseSensitive: true, externalIdPrefix: prefix.replace(/\//g, '_') })
+        assert.equal(cs.files.length, 0)
+      })
+
+      it('refuses bad paging with a clear error', async () => {
+        await assert.rejects(provider.listFiles({ limit: -1 }), /limit must be a non-negative integer/)
+      })
+    })
+
+    describe('visibility', () => {
+      it('round-trips public and private', async () => {
+        const id = uniqueId()
+        const r = await provider.uploadFile({ external_id: id, buffer: Buffer.from('v') })
+        assert.equal((await provider.getFileVisibility(r.key)).visibility, 'private')
+        const pub = await provider.setFileVisibility(r.key, 'public')
+        assert.equal(pub.success, true)
+        assert.equal(pub.actualVisibility, 'public')
+        assert.equal((await provider.getFileVisibility(r.key)).visibility, 'public')
+        assert.equal((await provider.getFileVisibilityByExternalId(id)).visibility, 'public')
+        assert.equal((await provider.findFileByExternalId(id)).visibility, 'public')
+        const priv = await provider.setFileVisibilityByExternalId(id, 'private')
+        assert.equal(priv.actualVisibility, 'private')
+        assert.equal((await provider.getFileVisibility(r.key)).visibility, 'private')
+      })
+
+      it('sets many at once', async () => {
+        const a = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('a') })
+        const b = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('b') })
+        const results = await provider.setMultipleFileVisibility([a.key, b.key, 'missing/key'], 'public')
+        assert.deepEqual(results.map((r) => r.success), [true, true, false])
+        assert.equal((await provider.getFileVisibility(b.key)).visibility, 'public')
+      })
+
+      it('reports missing files', async () => {
+        const r = await provider.setFileVisibility('missing/key', 'public')
+        assert.equal(r.success, false)
+        assert.equal(r.message, 'File with key missing/key not found')
+        const id = uniqueId('missing')
+        const r2 = await provider.setFileVisibilityByExternalId(id, 'public')
+        assert.equal(r2.success, false)
+        assert.equal(r2.message, `File with external_id ${id} not found`)
+        await assert.rejects(provider.getFileVisibility('missing/key'), { message: 'File with key missing/key not found' })
+      })
+    })
+
+    describe('getFileStream', () => {
+      for (const responseType of ['node', 'web']) {
+        it(`${responseType}: full read, byte-exact, with metadata`, async () => {
+          const s = await stream(big.key, { responseType })
+          assert.equal(s.streamType, responseType)
+          assert.equal(s.isPartialContent, false)
+          assert.equal(s.range, undefined)
+          assert.equal(s.contentLength, size)
+          assert.equal(s.acceptsRanges, true)
+          assert.equal(typeof s.contentType, 'string')
+          assert.ok(s.lastModified instanceof Date)
+          assert.equal(typeof s.etag, 'string')
+          assert.equal(typeof s.cleanup, 'function')
+          if (responseType === 'web') assert.ok(s.stream instanceof ReadableStream)
+          else assert.equal(typeof s.stream.pipe, 'function')
+          assert.ok((await collect(s.stream)).equals(data))
+          await s.cleanup()
+          await s.cleanup()
+        })
+
+        const ranges = [
+          ['first byte', { start: 0, end: 0 }, 0, 0],
+          ['last byte', { start: size - 1, end: size - 1 }, size - 1, size - 1],
+          ['single byte in the middle', { start: 1_500_000, end: 1_500_000 }, 1_500_000, 1_500_000],
+          ['open-ended', { start: size - 1000 }, size - 1000, size - 1],
+          ['end only', { end: 99 }, 0, 99],
+          ['end past the size', { start: 10, end: size + 5000 }, 10, size - 1],
+          ['across chunks', { start: MiB - 3, end: 2 * MiB + 3 }, MiB - 3, 2 * MiB + 3],
+        ]
+        for (const [name, opts, start, end] of ranges) {
+          it(`${responseType}: range ${name}`, async () => {
+            const s = await stream(big.key, { ...opts, responseType })
+            assert.equal(s.isPartialContent, true)
+            assert.deepEqual(s.range, { start, end, total: size })
+            assert.equal(s.contentLength, end - start + 1)
+            assert.ok((await collect(s.stream)).equals(data.subarray(start, end + 1)))
+          })
+        }
+      }
+
+      it('refuses invalid ranges before reading', async () => {
+        for (const opts of [{ start: -1 }, { start: 1.5 }, { end: -3 }, { start: 5, end: 4 }, { start: size }, { start: size + 10, end: size + 20 }, { start: Number.NaN }]) {
+          await assert.rejects(stream(big.key, opts), { code: 'InvalidRange', message: /^Invalid range/ }, JSON.stringify(opts))
+        }
+      })
+
+      it('refuses an unknown responseType', async () => {
+        await assert.rejects(stream(big.key, { responseType: 'bytes' }), { name: 'TypeError', message: /Invalid responseType/ })
+      })
+
+      it('streams by external id', async () => {
+        const s = await provider.getFileStreamByExternalId(big.external_id, { start: 5, end: 9 })
+        assert.ok((await collect(s.stream)).equals(data.subarray(5, 10)))
+      })
+
+      it('rejects at once with an already-aborted signal', async () => {
+        const signal = AbortSignal.abort()
+        await assert.rejects(stream(big.key, { signal }), { name: 'AbortError' })
+        await assert.rejects(provider.getFileStreamByExternalId(big.external_id, { signal }), { name: 'AbortError' })
+      })
+
+      it('rejects the call when aborted while opening', async () => {
+        const controller = new AbortController()
+        const p = stream(big.key, { signal: controller.signal })
+        controller.abort()
+        await assert.rejects(p, { name: 'AbortError' })
+      })
+
+      for (const responseType of ['node', 'web']) {
+        it(`${responseType}: aborting mid-stream errors the stream with AbortError`, async () => {
+          const controller = new AbortController()
+          const s = await stream(big.key, { signal: controller.signal, responseType })
+          let received = 0
+          await assert.rejects(
+            (async () => {
+              for await (const chunk of s.stream) {
+                received += chunk.byteLength
+                controller.abort()
+              }
+            })(),
+            { name: 'AbortError' },
+          )
+          assert.ok(received > 0 && received < size)
+          await s.cleanup()
+        })
+
+        it(`${responseType}: aborting after the end changes nothing`, async () => {
+          const controller = new AbortController()
+          const s = await stream(big.key, { signal: controller.signal, responseType, start: 0, end: 9 })
+          assert.ok((await collect(s.stream)).equals(data.subarray(0, 10)))
+          controller.abort()
+          await s.cleanup()
+        })
+
+        it(`${responseType}: a slow consumer never trips the timeout`, async () => {
+          const s = await stream(big.key, { timeout: 100, responseType })
+          const parts = []
+          for await (const chunk of s.stream) {
+            parts.push(Buffer.from(chunk))
+            await sleep(150)
+          }
+          assert.ok(Buffer.concat(parts).equals(data))
+        })
+
+        it(`${responseType}: cleanup releases a stream read partly or not at all`, async () => {
+          const unread = await stream(big.key, { responseType })
+          await unread.cleanup()
+          await unread.cleanup()
+          const partly = await stream(big.key, { responseType })
+          const reader = responseType === 'web' ? partly.stream.getReader() : null
+          if (reader) await reader.read()
+          else await new Promise((r) => partly.stream.once('data', r))
+          await partly.cleanup()
+          await partly.cleanup()
+        })
+      }
+
+      if (adapter.stalledKey) {
+        it('times out when the source sends nothing', async () => {
+          const stalled = await adapter.stalledKey(provider)
+          try {
+            await assert.rejects(stream(stalled.key, { timeout: 200 }), { code: 'Timeout', message: 'File stream request timeout after 200ms' })
+          } finally {
+            await stalled.release()
+          }
+        })
+      }
+    })
+  })
+}
+
+module.exports = { conformance }

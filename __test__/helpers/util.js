@@ -1,0 +1,53 @@
+'use strict'
+const crypto = require('node:crypto')
+const { Readable } = require('node:stream')
+
+/** Deterministic pseudo-random bytes, so a wrong offset shows up as wrong content. */
+function pattern(size, seed = 1) {
+  const out = Buffer.alloc(size)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+/** Reads a Node or Web stream to a Buffer. */
+async function collect(stream) {
+  const parts = []
+  for await (const chunk of stream) parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+  return Buffer.concat(parts)
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+const uniqueId = (prefix = 'ext') => `${prefix}_${crypto.randomBytes(8).toString('hex')}`
+
+/** A Node stream that yields `buffer` in pieces of `size`. */
+function nodeStreamOf(buffer, size = 64 * 1024) {
+  let offset = 0
+  return new Readable({
+    read() {
+      if (offset >= buffer.length) return this.push(null)
+      this.push(buffer.subarray(offset, offset + size))
+      offset += size
+    },
+  })
+}
+
+/** A Web stream that yields `buffer` in pieces of `size`. */
+function webStreamOf(buffer, size = 64 * 1024) {
+  let offset = 0
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= buffer.length) return controller.close()
+      controller.enqueue(new Uint8Array(buffer.subarray(offset, offset + size)))
+      offset += size
+    },
+  })
+}
+
+module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf }

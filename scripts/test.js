@@ -1,0 +1,19 @@
+'use strict'
+// `npm test`: the Rust unit tests, then every node:test suite in __test__.
+const { spawnSync } = require('node:child_process')
+const path = require('node:path')
+const fs = require('node:fs')
+
+const root = path.join(__dirname, '..')
+function run(cmd, args, opts = {}) {
+  console.log(`$ ${cmd} ${args.join(' ')}`)
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+
+run('cargo', ['test', '--quiet'])
+const suites = fs
+  .readdirSync(path.join(root, '__test__'))
+  .filter((f) => f.endsWith('.test.js'))
+  .map((f) => path.join('__test__', f))
+run(process.execPath, ['--expose-gc', '--test', '--test-concurrency=1', ...suites.concat(process.argv.slice(2))])
