@@ -23,7 +23,10 @@ pub enum Error {
     /// The source ended before delivering every promised byte, or delivered more.
     Truncated { expected: u64, received: u64 },
     /// An I/O failure, with what was being done.
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     /// A failure reported by the backend, already worded for the caller.
     Provider(String),
 }
@@ -44,7 +47,10 @@ impl Error {
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 
@@ -72,6 +78,9 @@ impl std::error::Error for Error {}
 /// message; `lib/errors.js` strips it and sets `error.code`. This is the only place that writes it.
 impl From<Error> for napi::Error {
     fn from(e: Error) -> Self {
-        napi::Error::new(napi::Status::GenericFailure, format!("[{}] {}", e.code(), e))
+        napi::Error::new(
+            napi::Status::GenericFailure,
+            format!("[{}] {}", e.code(), e),
+        )
     }
 }

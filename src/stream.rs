@@ -56,7 +56,11 @@ enum State {
     /// Created, not yet opened.
     Idle(Opener),
     /// Opening, or open and being read.
-    Reading { rx: mpsc::Receiver<Result<Vec<u8>>>, expected: u64, received: u64 },
+    Reading {
+        rx: mpsc::Receiver<Result<Vec<u8>>>,
+        expected: u64,
+        received: u64,
+    },
     /// Ended, failed or cancelled: nothing left to release.
     Done,
 }
@@ -78,9 +82,17 @@ impl NativeStream {
             Some(t) if t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t <= u32::MAX as f64 => {
                 Some(t as u32).filter(|t| *t > 0)
             }
-            Some(t) => return Err(Error::InvalidInput(format!("timeout must be a non-negative integer of milliseconds, got {t}"))),
+            Some(t) => {
+                return Err(Error::InvalidInput(format!(
+                    "timeout must be a non-negative integer of milliseconds, got {t}"
+                )))
+            }
         };
-        Ok(NativeStream { state: tokio::sync::Mutex::new(State::Idle(opener)), token: CancellationToken::new(), timeout })
+        Ok(NativeStream {
+            state: tokio::sync::Mutex::new(State::Idle(opener)),
+            token: CancellationToken::new(),
+            timeout,
+        })
     }
 }
 
@@ -107,7 +119,12 @@ async fn guarded<T>(
 
 /// Moves the body into the channel. The timeout covers only the wait for the source, never the
 /// wait for room in the channel, so a slow consumer cannot trip it.
-async fn pump(mut body: Body, tx: mpsc::Sender<Result<Vec<u8>>>, token: CancellationToken, timeout: Option<u32>) {
+async fn pump(
+    mut body: Body,
+    tx: mpsc::Sender<Result<Vec<u8>>>,
+    token: CancellationToken,
+    timeout: Option<u32>,
+) {
     loop {
         let item = match guarded(&token, timeout, body.next()).await {
             Err(Error::Aborted) => return,
@@ -130,14 +147,29 @@ impl NativeStream {
     pub async fn open(&self) -> napi::Result<StreamInfo> {
         let mut state = self.state.lock().await;
         let State::Idle(_) = &*state else {
-            return Err(Error::InvalidInput("The stream was already opened or cancelled".into()).into());
+            return Err(
+                Error::InvalidInput("The stream was already opened or cancelled".into()).into(),
+            );
         };
-        let State::Idle(opener) = std::mem::replace(&mut *state, State::Done) else { unreachable!() };
+        let State::Idle(opener) = std::mem::replace(&mut *state, State::Done) else {
+            unreachable!()
+        };
         let opened = guarded(&self.token, self.timeout, opener).await??;
-        let Opened { range, content_type, last_modified_ms, etag, cache_control, body } = opened;
+        let Opened {
+            range,
+            content_type,
+            last_modified_ms,
+            etag,
+            cache_control,
+            body,
+        } = opened;
         let (tx, rx) = mpsc::channel(READ_AHEAD);
         tokio::spawn(pump(body, tx, self.token.clone(), self.timeout));
-        *state = State::Reading { rx, expected: range.length, received: 0 };
+        *state = State::Reading {
+            rx,
+            expected: range.length,
+            received: 0,
+        };
         Ok(StreamInfo {
             content_type,
             content_length: range.length as f64,
@@ -155,7 +187,12 @@ impl NativeStream {
     #[napi]
     pub async fn next(&self) -> napi::Result<Option<Buffer>> {
         let mut state = self.state.lock().await;
-        let State::Reading { rx, expected, received } = &mut *state else {
+        let State::Reading {
+            rx,
+            expected,
+            received,
+        } = &mut *state
+        else {
             return match &*state {
                 State::Idle(_) => Err(Error::InvalidInput("The stream is not open".into()).into()),
                 _ if self.token.is_cancelled() => Err(Error::Aborted.into()),
@@ -168,13 +205,19 @@ impl NativeStream {
             Ok(Some(Ok(chunk))) => {
                 *received += chunk.len() as u64;
                 if *received > *expected {
-                    Err(Error::Truncated { expected: *expected, received: *received })
+                    Err(Error::Truncated {
+                        expected: *expected,
+                        received: *received,
+                    })
                 } else {
                     return Ok(Some(chunk.into()));
                 }
             }
             Ok(None) if *received == *expected => Ok(None),
-            Ok(None) => Err(Error::Truncated { expected: *expected, received: *received }),
+            Ok(None) => Err(Error::Truncated {
+                expected: *expected,
+                received: *received,
+            }),
         };
         // Ended either way: drop the receiver (and with it the pump) now.
         *state = State::Done;

@@ -27,7 +27,11 @@ struct Stamp {
 
 impl Stamp {
     fn of(m: &fs::Metadata) -> Self {
-        Stamp { len: m.len(), mtime: (m.mtime(), m.mtime_nsec()), ino: m.ino() }
+        Stamp {
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ino: m.ino(),
+        }
     }
 }
 
@@ -65,11 +69,24 @@ pub fn read_sidecar(path: &Path, key: &str) -> Option<Sidecar> {
     (s.key() == key).then_some(s)
 }
 
-fn walk(dir: &Path, rel: &str, present: &mut HashSet<String>, jsons: &mut Vec<(String, fs::Metadata)>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+fn walk(
+    dir: &Path,
+    rel: &str,
+    present: &mut HashSet<String>,
+    jsons: &mut Vec<(String, fs::Metadata)>,
+) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
-        let Ok(name) = entry.file_name().into_string() else { continue };
-        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_dir() {
             walk(&entry.path(), &path, present, jsons);
@@ -84,7 +101,10 @@ fn walk(dir: &Path, rel: &str, present: &mut HashSet<String>, jsons: &mut Vec<(S
 
 impl Catalog {
     pub fn new(root: PathBuf) -> Self {
-        Catalog { root, inner: Mutex::new(Inner::default()) }
+        Catalog {
+            root,
+            inner: Mutex::new(Inner::default()),
+        }
     }
 
     /// Walks the tree, updates the index and returns every sidecar (orphans included).
@@ -103,24 +123,36 @@ impl Catalog {
                 _ => Entry {
                     stamp,
                     sidecar: read_sidecar(&self.root.join(&path), &key).map(Arc::new),
-                    trusted: meta.modified().is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age > RACY)),
+                    trusted: meta
+                        .modified()
+                        .is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age > RACY)),
                 },
             };
             inner.entries.insert(key, entry);
         }
         // `x.json` is content, not the sidecar of `x`, when it has a sidecar of its own.
         let is_content = |key: &str, entries: &HashMap<String, Entry>| {
-            entries.get(&format!("{key}{SUFFIX}")).is_some_and(|e| e.sidecar.is_some())
+            entries
+                .get(&format!("{key}{SUFFIX}"))
+                .is_some_and(|e| e.sidecar.is_some())
         };
         let mut by_id: HashMap<String, BTreeSet<String>> = HashMap::new();
         let mut listed = Vec::new();
         for (key, entry) in &inner.entries {
-            let Some(sidecar) = &entry.sidecar else { continue };
+            let Some(sidecar) = &entry.sidecar else {
+                continue;
+            };
             if is_content(key, &inner.entries) {
                 continue;
             }
-            by_id.entry(sidecar.external_id().to_string()).or_default().insert(key.clone());
-            listed.push(Listed { sidecar: sidecar.clone(), content_exists: present.contains(key) });
+            by_id
+                .entry(sidecar.external_id().to_string())
+                .or_default()
+                .insert(key.clone());
+            listed.push(Listed {
+                sidecar: sidecar.clone(),
+                content_exists: present.contains(key),
+            });
         }
         inner.by_id = by_id;
         inner.built = true;
@@ -133,14 +165,22 @@ impl Catalog {
             self.refresh();
         }
         let inner = self.inner.lock().unwrap();
-        inner.by_id.get(id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default()
+        inner
+            .by_id
+            .get(id)
+            .map(|keys| keys.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Records a file this process just wrote, so that the next lookup finds it without a walk.
     pub fn note(&self, id: &str, key: &str) {
         let mut inner = self.inner.lock().unwrap();
         if inner.built {
-            inner.by_id.entry(id.to_string()).or_default().insert(key.to_string());
+            inner
+                .by_id
+                .entry(id.to_string())
+                .or_default()
+                .insert(key.to_string());
         }
     }
 }

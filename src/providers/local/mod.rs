@@ -22,7 +22,9 @@ use catalog::{read_sidecar, Catalog};
 pub use upload::{NativeUpload, UploadOptions};
 
 /// Runs blocking file-system work off the JS thread and off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Provider(format!("Internal error: {e}")))?
@@ -38,7 +40,10 @@ impl Store {
     /// The storage root exists (the original creates it in its constructor).
     fn ready(&self) -> Result<()> {
         fs::create_dir_all(&self.root).map_err(|e| {
-            Error::Provider(format!("Failed to create storage directory at {}: {e}", self.root.display()))
+            Error::Provider(format!(
+                "Failed to create storage directory at {}: {e}",
+                self.root.display()
+            ))
         })
     }
 
@@ -47,7 +52,11 @@ impl Store {
     }
 
     fn sidecar_path(&self, key: &str) -> Result<PathBuf> {
-        Ok(self.root.join(format!("{}{}", crate::keys::validate(key)?, sidecar::SUFFIX)))
+        Ok(self.root.join(format!(
+            "{}{}",
+            crate::keys::validate(key)?,
+            sidecar::SUFFIX
+        )))
     }
 
     fn url(&self, key: &str) -> String {
@@ -90,7 +99,14 @@ impl Store {
                 self.catalog.candidates(id)
             };
             for key in keys {
-                let Some(s) = self.sidecar(&key).ok().flatten().filter(|s| s.external_id() == id) else { continue };
+                let Some(s) = self
+                    .sidecar(&key)
+                    .ok()
+                    .flatten()
+                    .filter(|s| s.external_id() == id)
+                else {
+                    continue;
+                };
                 if self.path(&key)?.exists() {
                     return Ok(Some(s.record()));
                 }
@@ -131,14 +147,24 @@ impl Store {
         let mut s = match fs::read(&path) {
             Ok(bytes) => match sidecar::Sidecar::parse(&bytes) {
                 Some(s) => s,
-                None => return Ok(failed("Failed to update file visibility metadata: invalid metadata JSON".into())),
+                None => {
+                    return Ok(failed(
+                        "Failed to update file visibility metadata: invalid metadata JSON".into(),
+                    ))
+                }
             },
-            Err(e) => return Ok(failed(format!("Failed to update file visibility metadata: {e}"))),
+            Err(e) => {
+                return Ok(failed(format!(
+                    "Failed to update file visibility metadata: {e}"
+                )))
+            }
         };
         let url = self.url(key);
         s.set_visibility(public.then_some(url.as_str()));
         if let Err(e) = upload::write_atomically(&path, &s.to_bytes()) {
-            return Ok(failed(format!("Failed to update file visibility metadata: {e}")));
+            return Ok(failed(format!(
+                "Failed to update file visibility metadata: {e}"
+            )));
         }
         Ok(VisibilityResult {
             success: true,
@@ -153,7 +179,9 @@ impl Store {
                 }
                 .into(),
             ),
-            provider_specific: Some(serde_json::json!({ "diskStorage": true, "webServerControlled": true })),
+            provider_specific: Some(
+                serde_json::json!({ "diskStorage": true, "webServerControlled": true }),
+            ),
         })
     }
 
@@ -161,7 +189,9 @@ impl Store {
         if !self.path(key)?.exists() {
             return Err(Error::NotFound(format!("File with key {key} not found")));
         }
-        let parsed = fs::read(self.sidecar_path(key)?).ok().and_then(|b| sidecar::Sidecar::parse(&b));
+        let parsed = fs::read(self.sidecar_path(key)?)
+            .ok()
+            .and_then(|b| sidecar::Sidecar::parse(&b));
         let (public, message) = match &parsed {
             Some(s) if s.is_public() => {
                 (true, "File marked as public in metadata. Access controlled by web server endpoint.")
@@ -187,21 +217,31 @@ impl Store {
             io::ErrorKind::NotFound => not_found(),
             _ => Error::io(format!("Failed to open file {key}"), e),
         })?;
-        let meta = file.metadata().map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
         if !meta.is_file() {
             return Err(not_found());
         }
         let range = range::resolve(req, meta.len())?;
-        let sidecar = if include_metadata { self.sidecar(key)? } else { None };
+        let sidecar = if include_metadata {
+            self.sidecar(key)?
+        } else {
+            None
+        };
         let mtime_ms = meta.mtime() as f64 * 1000.0 + (meta.mtime_nsec() / 1_000_000) as f64;
-        file.seek(SeekFrom::Start(range.start)).map_err(|e| Error::io(format!("Failed to read file {key}"), e))?;
+        file.seek(SeekFrom::Start(range.start))
+            .map_err(|e| Error::io(format!("Failed to read file {key}"), e))?;
         Ok(Opened {
             range,
             content_type: sidecar
                 .as_ref()
                 .and_then(|s| s.content_type().map(str::to_string))
                 .unwrap_or_else(|| crate::content_type::from_name(key).into()),
-            last_modified_ms: sidecar.as_ref().and_then(|s| s.last_modified_ms()).or(Some(mtime_ms)),
+            last_modified_ms: sidecar
+                .as_ref()
+                .and_then(|s| s.last_modified_ms())
+                .or(Some(mtime_ms)),
             etag: Some(
                 sidecar
                     .as_ref()
@@ -225,7 +265,8 @@ fn file_body(file: File, len: u64) -> Body {
         let (file, chunk) = blocking(move || {
             let mut chunk = Vec::with_capacity(want as usize);
             let r = (&mut file).take(want).read_to_end(&mut chunk);
-            r.map(|_| (file, chunk)).map_err(|e| Error::io("Failed to read file", e))
+            r.map(|_| (file, chunk))
+                .map_err(|e| Error::io("Failed to read file", e))
         })
         .await?;
         // A short read means the file shrank; the stream handle reports the missing bytes.
@@ -250,7 +291,9 @@ fn parse_visibility(v: &str) -> Result<bool> {
     match v {
         "public" => Ok(true),
         "private" => Ok(false),
-        _ => Err(Error::InvalidInput(format!("Invalid visibility {v:?}: expected \"public\" or \"private\""))),
+        _ => Err(Error::InvalidInput(format!(
+            "Invalid visibility {v:?}: expected \"public\" or \"private\""
+        ))),
     }
 }
 
@@ -287,15 +330,23 @@ impl LocalStore {
     #[napi(constructor)]
     pub fn new(root: String, base_url: String) -> Self {
         let root = PathBuf::from(root);
-        let store = Store { catalog: Catalog::new(root.clone()), root, base_url };
+        let store = Store {
+            catalog: Catalog::new(root.clone()),
+            root,
+            base_url,
+        };
         let _ = store.ready();
-        LocalStore { store: Arc::new(store) }
+        LocalStore {
+            store: Arc::new(store),
+        }
     }
 
     #[napi]
     pub async fn begin_upload(&self, options: UploadOptions) -> napi::Result<NativeUpload> {
         let store = self.store.clone();
-        Ok(blocking(move || upload::Upload::begin(store, options)).await?.into())
+        Ok(blocking(move || upload::Upload::begin(store, options))
+            .await?
+            .into())
     }
 
     #[napi]
@@ -329,10 +380,19 @@ impl LocalStore {
     }
 
     #[napi]
-    pub async fn set_visibility(&self, keys: Vec<String>, visibility: String) -> napi::Result<Vec<VisibilityResult>> {
+    pub async fn set_visibility(
+        &self,
+        keys: Vec<String>,
+        visibility: String,
+    ) -> napi::Result<Vec<VisibilityResult>> {
         let public = parse_visibility(&visibility)?;
         let store = self.store.clone();
-        Ok(blocking(move || keys.iter().map(|k| store.set_visibility(k, public)).collect()).await?)
+        Ok(blocking(move || {
+            keys.iter()
+                .map(|k| store.set_visibility(k, public))
+                .collect()
+        })
+        .await?)
     }
 
     #[napi]

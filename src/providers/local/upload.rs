@@ -30,7 +30,10 @@ pub struct UploadOptions {
 /// A temporary name in the destination's directory. It starts with a dot and does not end in
 /// `.json`, so listings never mistake it for a file or a sidecar.
 fn temp_path(dest: &Path) -> PathBuf {
-    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("upload");
+    let name = dest
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("upload");
     dest.with_file_name(format!(".{name}.{:016x}.ccs-part", rand::random::<u64>()))
 }
 
@@ -61,7 +64,9 @@ impl Upload {
         let now = Utc::now().timestamp_millis();
         let key = match &options.key {
             Some(k) => k.clone(),
-            None => crate::keys::generate_local(&options.external_id, options.filename.as_deref(), now),
+            None => {
+                crate::keys::generate_local(&options.external_id, options.filename.as_deref(), now)
+            }
         };
         let dest = store.path(&key)?;
         // The original keeps metadata in `<key>.json`, so `doc.json` and the sidecar of `doc` are one
@@ -69,46 +74,75 @@ impl Upload {
         // overwrite another file.
         if let Some(owner) = key.strip_suffix(SUFFIX) {
             if store.sidecar(owner)?.is_some() {
-                return Err(Error::InvalidKey { key, reason: "this path holds the metadata of another file" });
+                return Err(Error::InvalidKey {
+                    key,
+                    reason: "this path holds the metadata of another file",
+                });
             }
         }
         if store.sidecar(&format!("{key}{SUFFIX}"))?.is_some() {
-            return Err(Error::InvalidKey { key, reason: "its metadata file would overwrite another file" });
+            return Err(Error::InvalidKey {
+                key,
+                reason: "its metadata file would overwrite another file",
+            });
         }
-        let parent = dest.parent().expect("a validated key has a parent").to_path_buf();
+        let parent = dest
+            .parent()
+            .expect("a validated key has a parent")
+            .to_path_buf();
         fs::create_dir_all(&parent).map_err(|e| Error::io("Failed to create directory", e))?;
         let tmp = temp_path(&dest);
         let file = File::create_new(&tmp).map_err(|e| Error::io("Failed to create file", e))?;
-        Ok(Upload { store, options, key, dest, tmp, file: Some(file), size: 0 })
+        Ok(Upload {
+            store,
+            options,
+            key,
+            dest,
+            tmp,
+            file: Some(file),
+            size: 0,
+        })
     }
 
     fn file(&mut self) -> Result<&mut File> {
-        self.file.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))
+        self.file
+            .as_mut()
+            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))
     }
 
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.file()?.write_all(bytes).map_err(|e| Error::io("Failed to write file", e))?;
+        self.file()?
+            .write_all(bytes)
+            .map_err(|e| Error::io("Failed to write file", e))?;
         self.size += bytes.len() as u64;
         Ok(())
     }
 
     pub fn copy_from(&mut self, source: &Path) -> Result<()> {
-        let mut src = File::open(source).map_err(|e| Error::io(format!("Failed to open {}", source.display()), e))?;
-        let n = io::copy(&mut src, self.file()?).map_err(|e| Error::io("Failed to copy file", e))?;
+        let mut src = File::open(source)
+            .map_err(|e| Error::io(format!("Failed to open {}", source.display()), e))?;
+        let n =
+            io::copy(&mut src, self.file()?).map_err(|e| Error::io("Failed to copy file", e))?;
         self.size += n;
         Ok(())
     }
 
     /// Moves the content into place, then writes the sidecar.
     pub fn finish(mut self) -> Result<FileRecord> {
-        let file = self.file.take().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        file.sync_data().map_err(|e| Error::io("Failed to write file", e))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        file.sync_data()
+            .map_err(|e| Error::io("Failed to write file", e))?;
         drop(file);
-        fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io("Failed to move file into place", e))?;
+        fs::rename(&self.tmp, &self.dest)
+            .map_err(|e| Error::io("Failed to move file into place", e))?;
         let o = &self.options;
         let content_type = match &o.content_type {
             Some(ct) => ct.clone(),
-            None => crate::content_type::from_name(o.filename.as_deref().unwrap_or(&self.key)).to_string(),
+            None => crate::content_type::from_name(o.filename.as_deref().unwrap_or(&self.key))
+                .to_string(),
         };
         let url = self.store.url(&self.key);
         let public = o.public.unwrap_or(false);
@@ -124,7 +158,8 @@ impl Upload {
             metadata: o.metadata.as_ref(),
         });
         let sidecar_path = self.store.sidecar_path(&self.key)?;
-        write_atomically(&sidecar_path, &s.to_bytes()).map_err(|e| Error::io("Failed to write metadata", e))?;
+        write_atomically(&sidecar_path, &s.to_bytes())
+            .map_err(|e| Error::io("Failed to write metadata", e))?;
         self.store.catalog.note(&o.external_id, &self.key);
         let mut record = s.record();
         record.metadata = o.metadata.clone();
@@ -150,16 +185,23 @@ pub struct NativeUpload {
 
 impl From<Upload> for NativeUpload {
     fn from(u: Upload) -> Self {
-        NativeUpload { inner: Arc::new(Mutex::new(Some(u))) }
+        NativeUpload {
+            inner: Arc::new(Mutex::new(Some(u))),
+        }
     }
 }
 
 impl NativeUpload {
-    async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Upload) -> Result<T> + Send + 'static) -> Result<T> {
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Upload) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let inner = self.inner.clone();
         blocking(move || {
             let mut guard = inner.lock().unwrap();
-            let upload = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+            let upload = guard
+                .as_mut()
+                .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
             f(upload)
         })
         .await
@@ -183,7 +225,9 @@ impl NativeUpload {
         let inner = self.inner.clone();
         Ok(blocking(move || {
             let upload = inner.lock().unwrap().take();
-            upload.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?.finish()
+            upload
+                .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?
+                .finish()
         })
         .await?)
     }

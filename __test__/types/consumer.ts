@@ -1,0 +1,77 @@
+// Written against the original crunchycone-lib API; only the package name changed.
+import { createWriteStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import { Transform } from 'node:stream'
+import { LocalStorageProvider } from 'crunchycone-storage/storage/providers/local'
+import type {
+  FileStreamOptions,
+  FileStreamResult,
+  FileUrlOptions,
+  FileVisibilityResult,
+  FileVisibilityStatus,
+  ListFilesOptions,
+  ListFilesResult,
+  SearchFilesOptions,
+  SearchFilesResult,
+  StorageFileInfo,
+  StorageProvider,
+  StorageProviderType,
+  StorageUploadOptions,
+  StorageUploadResult,
+  S3Config,
+  FileValidationOptions,
+  FileValidationResult,
+  StorageFileInfoExtended,
+} from 'crunchycone-storage'
+
+const provider: StorageProvider = new LocalStorageProvider()
+
+async function main(controller: AbortController): Promise<void> {
+  const upload: StorageUploadOptions = { external_id: 'ext_1', buffer: Buffer.from('x'), filename: 'a.txt', public: true, metadata: { a: 'b' } }
+  const uploaded: StorageUploadResult = await provider.uploadFile(upload)
+  const visibility: 'public' | 'private' | 'temporary-public' = uploaded.visibility
+  const found: StorageFileInfo | null = await provider.findFileByExternalId(uploaded.external_id)
+  const when: Date | undefined = found?.lastModified
+  const urlOptions: FileUrlOptions = { disposition: 'inline' }
+  const url: string = await provider.getFileUrl(uploaded.key, 3600, urlOptions)
+
+  const listOptions: ListFilesOptions = { prefix: 'files/', sortBy: 'lastModified', sortOrder: 'desc', createdAfter: new Date(0), limit: 10 }
+  const listed: ListFilesResult = await provider.listFiles(listOptions)
+  const searchOptions: SearchFilesOptions = { query: 'a', searchFields: ['filename', 'key'], onlyPublic: true }
+  const searched: SearchFilesResult = await provider.searchFiles(searchOptions)
+
+  const vis: FileVisibilityResult = await provider.setFileVisibility(uploaded.key, 'private')
+  const status: FileVisibilityStatus = await provider.getFileVisibilityByExternalId('ext_1')
+  const many: FileVisibilityResult[] | undefined = await provider.setMultipleFileVisibility?.([uploaded.key], 'public')
+
+  // The seed's examples.
+  if (provider.getFileStream) {
+    const streamResult = await provider.getFileStream('my-file.pdf')
+    await pipeline(streamResult.stream as NodeJS.ReadableStream, createWriteStream('./output.pdf'))
+    await streamResult.cleanup?.()
+  }
+  const options: FileStreamOptions = { start: 0, end: 1024 * 1024 - 1, responseType: 'web', signal: controller.signal, timeout: 30000, includeMetadata: true }
+  const ranged: FileStreamResult = await provider.getFileStream!('large-video.mp4', options)
+  console.log(`Streaming ${ranged.range!.end - ranged.range!.start + 1} bytes`, ranged.providerSpecific?.signedUrl)
+  const byId = await provider.getFileStreamByExternalId!('ext_1')
+  let downloaded = 0
+  const progress = new Transform({
+    transform(chunk, _encoding, callback) {
+      downloaded += chunk.length
+      console.log(Math.round((downloaded / byId.contentLength!) * 100))
+      callback(null, chunk)
+    },
+  })
+  await pipeline(byId.stream as NodeJS.ReadableStream, progress, createWriteStream('./output.file'))
+
+  const local = new LocalStorageProvider()
+  const ok: boolean = await local.isAvailable()
+  const type: StorageProviderType = 'localstorage'
+  const s3: S3Config = { accessKeyId: 'a', secretAccessKey: 'b', region: 'r', bucket: 'b' }
+  const validation: FileValidationOptions = { maxSize: 1 }
+  const result: FileValidationResult = { valid: true }
+  const ext: StorageFileInfoExtended | null = found && { ...found, isPublic: false }
+  console.log(visibility, when, url, listed, searched, vis, status, many, ok, type, s3, validation, result, ext)
+}
+
+void main(new AbortController())
