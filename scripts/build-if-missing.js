@@ -12,9 +12,8 @@ if (!process.env.CRUNCHYCONE_STORAGE_BUILD_FROM_SOURCE) {
     process.exit(0)
   } catch {}
 }
-const napi = require.resolve('@napi-rs/cli/dist/cli.js', { paths: [root] })
-execFileSync(
-  process.execPath,
-  [napi, 'build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts'],
-  { cwd: root, stdio: 'inherit' },
-)
+// npm puts the `napi` binary of @napi-rs/cli (a dependency) on PATH for lifecycle scripts.
+execFileSync('napi', ['build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts'], {
+  cwd: root,
+  stdio: 'inherit',
+})
