@@ -213,13 +213,16 @@ impl NativeStream {
                     return Ok(Some(chunk.into()));
                 }
             }
-            Ok(None) if *received == *expected => Ok(None),
+            Ok(None) if *received == *expected => {
+                *state = State::Done;
+                return Ok(None);
+            }
             Ok(None) => Err(Error::Truncated {
                 expected: *expected,
                 received: *received,
             }),
         };
-        // Ended either way: drop the receiver (and with it the pump) now.
+        // Failed: drop the receiver and stop the pump now.
         *state = State::Done;
         self.token.cancel();
         outcome.map_err(Into::into)

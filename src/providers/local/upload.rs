@@ -129,15 +129,13 @@ impl Upload {
 
     /// Moves the content into place, then writes the sidecar.
     pub fn finish(mut self) -> Result<FileRecord> {
-        let file = self
-            .file
-            .take()
-            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        file.sync_data()
+        self.file()?
+            .sync_data()
             .map_err(|e| Error::io("Failed to write file", e))?;
-        drop(file);
         fs::rename(&self.tmp, &self.dest)
             .map_err(|e| Error::io("Failed to move file into place", e))?;
+        // In place: nothing temporary is left for Drop to remove.
+        self.file = None;
         let o = &self.options;
         let content_type = match &o.content_type {
             Some(ct) => ct.clone(),
