@@ -13,6 +13,14 @@ const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 
 const openFds = () => fs.readdirSync('/proc/self/fd').length
+const describeFds = () =>
+  fs.readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return `${fd} -> ${fs.readlinkSync(`/proc/self/fd/${fd}`)}`
+    } catch {
+      return `${fd} -> ?`
+    }
+  })
 
 describe('stream resources', () => {
   const dir = freshRoot('resources')
@@ -57,6 +65,7 @@ describe('stream resources', () => {
       for await (const _ of s.stream);
     }
     const before = openFds()
+    const listed = describeFds()
     let seed = 42
     const random = (n) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n)
     for (let i = 0; i < 1000; i++) {
@@ -88,6 +97,6 @@ describe('stream resources', () => {
       await sleep(20)
       after = openFds()
     }
-    assert.equal(after, before)
+    assert.equal(after, before, `new descriptors: ${describeFds().filter((d) => !listed.includes(d)).join(', ')}`)
   })
 })

@@ -76,9 +76,11 @@ async function consume(stream) {
   return n
 }
 
-/** Runs each candidate `rounds` times, interleaved, and returns median seconds per candidate. */
+/** Runs each candidate `rounds` times, interleaved, after one unmeasured warm-up round, and
+ * returns median seconds per candidate. */
 async function interleave(candidates, rounds) {
   const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]))
+  for (const fn of Object.values(candidates)) await fn()
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries(candidates)) {
       const t = process.hrtime.bigint()
@@ -110,7 +112,6 @@ async function case1(file) {
       if (r.status !== 0) throw new Error(r.stderr)
     },
   }
-  await consume(fs.createReadStream(file, { highWaterMark: MiB })) // page-cache it
   const secs = await interleave(candidates, ROUNDS)
   const mibs = Object.fromEntries(Object.entries(secs).map(([k, s]) => [k, FILE_SIZE / MiB / s]))
   const ratio = (a, b) => mibs[a] / mibs[b]
@@ -144,13 +145,15 @@ const open = async (start, end) => {
   return fs.createReadStream(file, { start, end })
 }
 ;(async () => {
-  // Warm up the runtime, then measure.
-  for await (const _ of await open(0, 1024 * 1024 - 1));
+  // Warm up as a running service is warm (runtime threads started, heaps grown), then measure.
+  for await (const _ of await open(0, Math.min(256 * 1048576, fs.statSync(file).size) - 1));
+  global.gc()
   const base = process.memoryUsage().rss
   let peak = base
   const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
   await Promise.all(Array.from({ length: Number(concurrency) }, async (_, i) => {
-    const start = i * Number(perStream) % (fs.statSync(file).size - Number(perStream))
+    const room = fs.statSync(file).size - Number(perStream)
+    const start = room > 0 ? (i * Number(perStream)) % room : 0
     for await (const _ of await open(start, start + Number(perStream) - 1)) peak = Math.max(peak, process.memoryUsage().rss)
   }))
   clearInterval(timer)
@@ -162,7 +165,7 @@ function case5(file) {
   const root = path.join(DATA, 'store')
   const who = ['ours node', 'ours web', 'fs.createReadStream (default)', 'Readable.toWeb(fs.createReadStream)']
   const run = (which, concurrency, perStream) => {
-    const r = spawnSync(process.execPath, ['-e', MEMORY_CHILD, which, file, root, String(concurrency), String(perStream)], { encoding: 'utf8' })
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', MEMORY_CHILD, which, file, root, String(concurrency), String(perStream)], { encoding: 'utf8' })
     if (r.status !== 0) throw new Error(r.stderr)
     return JSON.parse(r.stdout).growthMiB
   }

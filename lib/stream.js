@@ -35,6 +35,11 @@ function linkSignal(handle, signal) {
   return link
 }
 
+// A chunk read ahead is taken synchronously; only when none is ready does JS wait on the runtime.
+function nextChunk(handle) {
+  return handle.tryNext() ?? handle.next()
+}
+
 function toWeb(handle, link) {
   return new ReadableStream({
     type: 'bytes',
@@ -44,7 +49,7 @@ function toWeb(handle, link) {
     async pull(controller) {
       let chunk
       try {
-        chunk = await handle.next()
+        chunk = await nextChunk(handle)
       } catch (e) {
         link.release()
         throw link.failure(e)
@@ -69,6 +74,11 @@ function toNode(handle, link) {
     highWaterMark: CHUNK,
     read() {
       if (reading) return
+      const ready = handle.tryNext()
+      if (ready) {
+        this.push(ready)
+        return
+      }
       reading = true
       handle.next().then(
         (chunk) => {

@@ -1,21 +1,22 @@
 //! The byte-stream handle every provider's `getFileStream` goes through.
 //!
 //! A provider supplies an [`Opener`]: a future that does the lookup (stat, HEAD, signed URL, …) and
-//! yields [`Opened`], the metadata plus an async body of chunks. [`NativeStream`] runs it under the
-//! caller's timeout and cancellation, then pumps the body into a small bounded channel (read-ahead),
-//! and JS pulls chunks with `next()`. The handle counts bytes: a body that ends short, or runs long,
-//! ends the stream with an error, never with a clean end.
+//! yields [`Opened`], the metadata plus [`Chunks`], a bounded channel that a producer fills ahead
+//! of the consumer ([`from_reader`] for blocking files). [`NativeStream`] runs the opener under the
+//! caller's timeout and cancellation, and JS pulls chunks with `tryNext()` (already read ahead, no
+//! trip through the runtime) or `next()`. The handle counts bytes: a body that ends short, or runs
+//! long, ends the stream with an error, never with a clean end. Dropping the channel's receiver
+//! stops the producer, which releases the file or connection.
 
+use std::io::Read;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::BoxStream;
-use futures::StreamExt;
-use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::chunk::Chunk;
 use crate::error::{Error, Result};
 use crate::range::Resolved;
 
@@ -24,7 +25,8 @@ pub const CHUNK_SIZE: usize = 1 << 20;
 /// Chunks read ahead of the consumer; bounds memory per stream to about this many MiB.
 const READ_AHEAD: usize = 2;
 
-pub type Body = BoxStream<'static, Result<Vec<u8>>>;
+/// The body of an opened object: chunks in order, then the channel closes (or an error).
+pub type Chunks = mpsc::Receiver<Result<Vec<u8>>>;
 pub type Opener = BoxFuture<'static, Result<Opened>>;
 
 /// What a provider hands back once the object is found.
@@ -34,7 +36,31 @@ pub struct Opened {
     pub last_modified_ms: Option<f64>,
     pub etag: Option<String>,
     pub cache_control: Option<String>,
-    pub body: Body,
+    pub body: Chunks,
+}
+
+/// Reads up to `len` bytes from a blocking reader on a blocking thread, each chunk into a fresh
+/// buffer that becomes the JS chunk without a copy. The thread stops (and drops the reader) as soon
+/// as the receiver is gone; a short source ends the channel early, which the handle reports.
+pub fn from_reader(reader: impl Read + Send + 'static, len: u64) -> Chunks {
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = reader.take(len);
+        loop {
+            let want = reader.limit().min(CHUNK_SIZE as u64) as usize;
+            let mut chunk = Vec::with_capacity(want);
+            let item = match (&mut reader).take(want as u64).read_to_end(&mut chunk) {
+                Ok(0) => return,
+                Ok(_) => Ok(chunk),
+                Err(e) => Err(Error::io("Failed to read file", e)),
+            };
+            let failed = item.is_err();
+            if tx.blocking_send(item).is_err() || failed {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// Metadata of an opened stream, as plain values (JS turns them into `Date`s and the result object).
@@ -55,18 +81,22 @@ pub struct StreamInfo {
 enum State {
     /// Created, not yet opened.
     Idle(Opener),
-    /// Opening, or open and being read.
+    /// Open and being read.
     Reading {
-        rx: mpsc::Receiver<Result<Vec<u8>>>,
+        body: Chunks,
         expected: u64,
         received: u64,
+        /// An item `try_next()` took but could not hand out (an error, or too many bytes).
+        held: Option<Result<Vec<u8>>>,
     },
-    /// Ended, failed or cancelled: nothing left to release.
+    /// Every byte delivered.
+    Ended,
+    /// Failed or cancelled: nothing left to release.
     Done,
 }
 
-/// A native byte stream: `open()`, then `next()` until it returns `null`; `cancel()` at any time
-/// releases the file handle or connection at once.
+/// A native byte stream: `open()`, then `tryNext()` / `next()` until `next()` returns `null`;
+/// `cancel()` at any time releases the file handle or connection at once.
 #[napi]
 pub struct NativeStream {
     state: tokio::sync::Mutex<State>,
@@ -117,26 +147,15 @@ async fn guarded<T>(
     }
 }
 
-/// Moves the body into the channel. The timeout covers only the wait for the source, never the
-/// wait for room in the channel, so a slow consumer cannot trip it.
-async fn pump(
-    mut body: Body,
-    tx: mpsc::Sender<Result<Vec<u8>>>,
-    token: CancellationToken,
-    timeout: Option<u32>,
-) {
-    loop {
-        let item = match guarded(&token, timeout, body.next()).await {
-            Err(Error::Aborted) => return,
-            Err(e) => Some(Err(e)),
-            Ok(item) => item,
-        };
-        let Some(item) = item else { return };
-        let failed = item.is_err();
-        tokio::select! {
-            _ = token.cancelled() => return,
-            sent = tx.send(item) => if sent.is_err() || failed { return },
+impl NativeStream {
+    /// `cancel()` only takes the state when it is free; one that came while `open()` or `next()`
+    /// held it is honoured here, before they let go, so nothing stays open waiting for GC.
+    fn release_if_cancelled(&self, state: &mut State) -> Result<()> {
+        if self.token.is_cancelled() {
+            *state = State::Done;
+            return Err(Error::Aborted);
         }
+        Ok(())
     }
 }
 
@@ -154,7 +173,6 @@ impl NativeStream {
         let State::Idle(opener) = std::mem::replace(&mut *state, State::Done) else {
             unreachable!()
         };
-        let opened = guarded(&self.token, self.timeout, opener).await??;
         let Opened {
             range,
             content_type,
@@ -162,14 +180,14 @@ impl NativeStream {
             etag,
             cache_control,
             body,
-        } = opened;
-        let (tx, rx) = mpsc::channel(READ_AHEAD);
-        tokio::spawn(pump(body, tx, self.token.clone(), self.timeout));
+        } = guarded(&self.token, self.timeout, opener).await??;
         *state = State::Reading {
-            rx,
+            body,
             expected: range.length,
             received: 0,
+            held: None,
         };
+        self.release_if_cancelled(&mut state)?;
         Ok(StreamInfo {
             content_type,
             content_length: range.length as f64,
@@ -183,49 +201,82 @@ impl NativeStream {
         })
     }
 
-    /// The next chunk, or `null` once every promised byte was delivered.
-    #[napi]
-    pub async fn next(&self) -> napi::Result<Option<Buffer>> {
-        let mut state = self.state.lock().await;
+    /// A chunk that is already read ahead, without a trip through the async runtime; `null` when
+    /// none is ready (then `next()` waits for one, and tells the end from an error).
+    #[napi(ts_return_type = "Buffer | null")]
+    pub fn try_next(&self) -> Option<Chunk> {
+        let mut state = self.state.try_lock().ok()?;
         let State::Reading {
-            rx,
+            body,
             expected,
             received,
+            held: held @ None,
+        } = &mut *state
+        else {
+            return None;
+        };
+        match body.try_recv() {
+            Ok(Ok(chunk)) if *received + chunk.len() as u64 <= *expected => {
+                *received += chunk.len() as u64;
+                Some(Chunk(chunk))
+            }
+            // Anything but a good chunk: keep it for `next()`, which reports the failure.
+            Ok(item) => {
+                *held = Some(item);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// The next chunk, or `null` once every promised byte was delivered. The timeout covers only
+    /// the wait for the source while the consumer is waiting too, so a slow consumer never trips it.
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub async fn next(&self) -> napi::Result<Option<Chunk>> {
+        let mut state = self.state.lock().await;
+        let State::Reading {
+            body,
+            expected,
+            received,
+            held,
         } = &mut *state
         else {
             return match &*state {
                 State::Idle(_) => Err(Error::InvalidInput("The stream is not open".into()).into()),
-                _ if self.token.is_cancelled() => Err(Error::Aborted.into()),
-                _ => Ok(None),
+                State::Ended => Ok(None),
+                _ => Err(Error::Aborted.into()),
             };
         };
-        let item = guarded(&self.token, None, rx.recv()).await;
-        let outcome = match item {
-            Err(e) | Ok(Some(Err(e))) => Err(e),
+        let item = match held.take() {
+            Some(item) => Ok(Some(item)),
+            None => guarded(&self.token, self.timeout, body.recv()).await,
+        };
+        let failure = match item {
+            Err(e) | Ok(Some(Err(e))) => e,
             Ok(Some(Ok(chunk))) => {
                 *received += chunk.len() as u64;
-                if *received > *expected {
-                    Err(Error::Truncated {
-                        expected: *expected,
-                        received: *received,
-                    })
-                } else {
-                    return Ok(Some(chunk.into()));
+                if *received <= *expected {
+                    self.release_if_cancelled(&mut state)?;
+                    return Ok(Some(Chunk(chunk)));
+                }
+                Error::Truncated {
+                    expected: *expected,
+                    received: *received,
                 }
             }
             Ok(None) if *received == *expected => {
-                *state = State::Done;
+                *state = State::Ended;
                 return Ok(None);
             }
-            Ok(None) => Err(Error::Truncated {
+            Ok(None) => Error::Truncated {
                 expected: *expected,
                 received: *received,
-            }),
+            },
         };
-        // Failed: drop the receiver and stop the pump now.
+        // Failed: drop the receiver, which stops the producer, now.
         *state = State::Done;
         self.token.cancel();
-        outcome.map_err(Into::into)
+        Err(failure.into())
     }
 
     /// Stops everything at once; safe to call any number of times, before, during or after reading.
@@ -233,7 +284,9 @@ impl NativeStream {
     pub fn cancel(&self) {
         self.token.cancel();
         if let Ok(mut state) = self.state.try_lock() {
-            *state = State::Done;
+            if !matches!(*state, State::Ended) {
+                *state = State::Done;
+            }
         }
     }
 }

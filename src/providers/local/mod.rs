@@ -6,18 +6,17 @@ mod sidecar;
 mod upload;
 
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use napi_derive::napi;
 
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
 use crate::range::{self, RangeRequest, Requested};
-use crate::stream::{Body, NativeStream, Opened, CHUNK_SIZE};
+use crate::stream::{from_reader, NativeStream, Opened};
 use catalog::{read_sidecar, Catalog};
 pub use upload::{NativeUpload, UploadOptions};
 
@@ -249,34 +248,9 @@ impl Store {
                     .unwrap_or_else(|| format!("W/\"{:x}-{:x}\"", meta.len(), mtime_ms as u64)),
             ),
             cache_control: None,
-            body: file_body(file, range.length),
+            body: from_reader(file, range.length),
         })
     }
-}
-
-/// Reads `len` bytes from the file's position in chunks of up to [`CHUNK_SIZE`], each read on a
-/// blocking thread into a fresh buffer that becomes the JS chunk without a copy.
-fn file_body(file: File, len: u64) -> Body {
-    futures::stream::try_unfold((file, len), |(mut file, left)| async move {
-        if left == 0 {
-            return Ok(None);
-        }
-        let want = left.min(CHUNK_SIZE as u64);
-        let (file, chunk) = blocking(move || {
-            let mut chunk = Vec::with_capacity(want as usize);
-            let r = (&mut file).take(want).read_to_end(&mut chunk);
-            r.map(|_| (file, chunk))
-                .map_err(|e| Error::io("Failed to read file", e))
-        })
-        .await?;
-        // A short read means the file shrank; the stream handle reports the missing bytes.
-        if chunk.is_empty() {
-            return Ok(None);
-        }
-        let left = left - chunk.len() as u64;
-        Ok(Some((chunk, (file, left))))
-    })
-    .boxed()
 }
 
 fn visibility_name(public: bool) -> &'static str {
