@@ -1,16 +1,35 @@
 'use strict'
 // Builds the caller's stream (Node `Readable` or Web `ReadableStream`) around a native stream
-// handle (src/stream.rs: open / next / cancel), and wires AbortSignal and cleanup().
+// handle (src/stream.rs: open / read(buffer) / cancel), and wires AbortSignal, timeout and
+// cleanup(). JS allocates every chunk and the native side reads straight into it, so chunks are
+// ordinary Buffers that V8 collects as promptly as fs.createReadStream's.
 
 const { Readable } = require('node:stream')
-const { fromNative } = require('./errors')
+const { fromNative, storageError } = require('./errors')
 
 const CHUNK = 1 << 20
 
-function checkResponseType(responseType) {
+function checkStreamOptions({ responseType = 'node', timeout } = {}) {
   if (responseType !== 'node' && responseType !== 'web') {
     throw new TypeError(`Invalid responseType ${JSON.stringify(responseType)}: expected "node" or "web"`)
   }
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) {
+    throw new TypeError(`Invalid timeout ${timeout}: expected a non-negative integer of milliseconds`)
+  }
+}
+
+// A native call that makes no progress within `ms` cancels the handle and fails with the
+// original's message. Only a pending call is timed, so a slow consumer never trips it.
+function withTimeout(promise, ms, handle) {
+  if (!ms) return promise
+  let timer
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      handle.cancel()
+      reject(storageError(`File stream request timeout after ${ms}ms`, 'Timeout'))
+    }, ms)
+  })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
 }
 
 // `link` ties the native handle to the caller's signal: `link.onAbort` is what an abort does at the
@@ -35,56 +54,30 @@ function linkSignal(handle, signal) {
   return link
 }
 
-// A chunk read ahead is taken synchronously; only when none is ready does JS wait on the runtime.
-function nextChunk(handle) {
-  return handle.tryNext() ?? handle.next()
-}
-
-function toWeb(handle, link) {
-  return new ReadableStream({
-    type: 'bytes',
-    start(controller) {
-      link.onAbort = (reason) => controller.error(reason)
-    },
-    async pull(controller) {
-      let chunk
-      try {
-        chunk = await nextChunk(handle)
-      } catch (e) {
-        link.release()
-        throw link.failure(e)
-      }
-      if (chunk) {
-        controller.enqueue(chunk)
-      } else {
-        link.release()
-        controller.close()
-        controller.byobRequest?.respond(0)
-      }
-    },
-    cancel() {
-      link.release()
-    },
-  })
-}
-
-function toNode(handle, link) {
+function toNode(handle, link, length, timeout) {
+  let left = length
   let reading = false
   const stream = new Readable({
-    highWaterMark: CHUNK,
+    // Room for one chunk read ahead of the consumer.
+    highWaterMark: 2 * CHUNK,
     read() {
       if (reading) return
-      const ready = handle.tryNext()
-      if (ready) {
-        this.push(ready)
+      if (left === 0) {
+        link.release()
+        this.push(null)
         return
       }
       reading = true
-      handle.next().then(
-        (chunk) => {
+      const buffer = Buffer.allocUnsafeSlow(Math.min(CHUNK, left))
+      withTimeout(handle.read(buffer), timeout, handle).then(
+        (n) => {
           reading = false
-          if (!chunk) link.release()
-          this.push(chunk)
+          left -= n
+          this.push(n === buffer.length ? buffer : buffer.subarray(0, n))
+          if (left === 0) {
+            link.release()
+            this.push(null)
+          }
         },
         (e) => {
           reading = false
@@ -101,12 +94,52 @@ function toNode(handle, link) {
   return stream
 }
 
+function toWeb(handle, link, length, timeout) {
+  let left = length
+  return new ReadableStream({
+    type: 'bytes',
+    autoAllocateChunkSize: CHUNK,
+    // One chunk read ahead of the consumer.
+    highWaterMark: CHUNK,
+    start(controller) {
+      link.onAbort = (reason) => controller.error(reason)
+      if (left === 0) {
+        link.release()
+        controller.close()
+      }
+    },
+    async pull(controller) {
+      const request = controller.byobRequest
+      const view = request?.view ?? new Uint8Array(Math.min(CHUNK, left))
+      let n
+      try {
+        const target = Buffer.from(view.buffer, view.byteOffset, Math.min(view.byteLength, left))
+        n = await withTimeout(handle.read(target), timeout, handle)
+      } catch (e) {
+        link.release()
+        throw link.failure(e)
+      }
+      left -= n
+      if (request) request.respond(n)
+      else controller.enqueue(view.subarray(0, n))
+      if (left === 0) {
+        link.release()
+        controller.close()
+      }
+    },
+    cancel() {
+      link.release()
+    },
+  })
+}
+
 /**
  * Opens `handle` and returns the original's `FileStreamResult`.
- * `options`: the caller's FileStreamOptions; `providerSpecific`: extra fields for the result.
+ * `options`: the caller's FileStreamOptions (checked with checkStreamOptions); `providerSpecific`:
+ * extra fields for the result.
  */
 async function openFileStream(handle, options = {}, providerSpecific = {}) {
-  const { signal, responseType = 'node' } = options
+  const { signal, responseType = 'node', timeout } = options
   if (signal?.aborted) {
     handle.cancel()
     throw signal.reason
@@ -116,14 +149,15 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
   try {
     info = await new Promise((resolve, reject) => {
       link.onAbort = reject
-      handle.open().then(resolve, reject)
+      withTimeout(handle.open(), timeout, handle).then(resolve, reject)
     })
   } catch (e) {
     link.release()
     throw link.failure(e)
   }
 
-  const stream = responseType === 'web' ? toWeb(handle, link) : toNode(handle, link)
+  const build = responseType === 'web' ? toWeb : toNode
+  const stream = build(handle, link, info.contentLength, timeout)
   return {
     stream,
     contentType: info.contentType,
@@ -142,4 +176,4 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
   }
 }
 
-module.exports = { openFileStream, checkResponseType }
+module.exports = { openFileStream, checkStreamOptions }

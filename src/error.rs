@@ -18,8 +18,6 @@ pub enum Error {
     InvalidInput(String),
     /// The caller cancelled the operation.
     Aborted,
-    /// No progress within the caller's `timeout`.
-    Timeout(u32),
     /// The source ended before delivering every promised byte, or delivered more.
     Truncated { expected: u64, received: u64 },
     /// An I/O failure, with what was being done.
@@ -39,7 +37,6 @@ impl Error {
             Error::InvalidRange(_) => "InvalidRange",
             Error::InvalidInput(_) => "InvalidInput",
             Error::Aborted => "Aborted",
-            Error::Timeout(_) => "Timeout",
             Error::Truncated { .. } => "Truncated",
             Error::Io { .. } => "Io",
             Error::Provider(_) => "Provider",
@@ -62,7 +59,6 @@ impl fmt::Display for Error {
             }
             Error::InvalidKey { key, reason } => write!(f, "Invalid key {key:?}: {reason}"),
             Error::Aborted => f.write_str("The operation was aborted"),
-            Error::Timeout(ms) => write!(f, "File stream request timeout after {ms}ms"),
             Error::Truncated { expected, received } => write!(
                 f,
                 "Stream ended after {received} of {expected} bytes: the source changed or the connection was lost"

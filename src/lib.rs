@@ -3,7 +3,6 @@
 //! Only module wiring lives here. Each napi export sits with the code it exposes: the stream
 //! handle in [`stream`], each provider's class in `providers/<backend>`.
 
-mod chunk;
 mod content_type;
 mod error;
 mod keys;

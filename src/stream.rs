@@ -1,32 +1,28 @@
 //! The byte-stream handle every provider's `getFileStream` goes through.
 //!
 //! A provider supplies an [`Opener`]: a future that does the lookup (stat, HEAD, signed URL, …) and
-//! yields [`Opened`], the metadata plus [`Chunks`], a bounded channel that a producer fills ahead
-//! of the consumer ([`from_reader`] for blocking files). [`NativeStream`] runs the opener under the
-//! caller's timeout and cancellation, and JS pulls chunks with `tryNext()` (already read ahead, no
-//! trip through the runtime) or `next()`. The handle counts bytes: a body that ends short, or runs
-//! long, ends the stream with an error, never with a clean end. Dropping the channel's receiver
-//! stops the producer, which releases the file or connection.
+//! yields [`Opened`], the metadata plus a [`Body`] positioned at the first byte to deliver.
+//! [`NativeStream`] runs the opener under cancellation, then JS pulls the bytes with
+//! `read(buffer)`: JS allocates each buffer (so V8 manages and collects it like any `Buffer`) and the
+//! body is read straight into it on the libuv thread pool, as `fs.createReadStream` does, with no
+//! copy in between. The handle counts bytes: a body that ends before every promised byte fails the
+//! read, so a stream never ends cleanly short. `cancel()` releases the file at once, or as soon as
+//! a read in flight returns.
 
-use std::io::Read;
-use std::time::Duration;
+use std::io::{ErrorKind, Read};
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
+use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::{Env, Task};
 use napi_derive::napi;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::chunk::Chunk;
 use crate::error::{Error, Result};
 use crate::range::Resolved;
 
-/// About 1 MiB per chunk: each JS↔Rust crossing costs tens of µs, so small chunks are slow.
-pub const CHUNK_SIZE: usize = 1 << 20;
-/// Chunks read ahead of the consumer; bounds memory per stream to about this many MiB.
-const READ_AHEAD: usize = 2;
-
-/// The body of an opened object: chunks in order, then the channel closes (or an error).
-pub type Chunks = mpsc::Receiver<Result<Vec<u8>>>;
+/// The bytes of an opened object, from the first byte to deliver on.
+pub type Body = Box<dyn Read + Send>;
 pub type Opener = BoxFuture<'static, Result<Opened>>;
 
 /// What a provider hands back once the object is found.
@@ -36,31 +32,7 @@ pub struct Opened {
     pub last_modified_ms: Option<f64>,
     pub etag: Option<String>,
     pub cache_control: Option<String>,
-    pub body: Chunks,
-}
-
-/// Reads up to `len` bytes from a blocking reader on a blocking thread, each chunk into a fresh
-/// buffer that becomes the JS chunk without a copy. The thread stops (and drops the reader) as soon
-/// as the receiver is gone; a short source ends the channel early, which the handle reports.
-pub fn from_reader(reader: impl Read + Send + 'static, len: u64) -> Chunks {
-    let (tx, rx) = mpsc::channel(READ_AHEAD);
-    tokio::task::spawn_blocking(move || {
-        let mut reader = reader.take(len);
-        loop {
-            let want = reader.limit().min(CHUNK_SIZE as u64) as usize;
-            let mut chunk = Vec::with_capacity(want);
-            let item = match (&mut reader).take(want as u64).read_to_end(&mut chunk) {
-                Ok(0) => return,
-                Ok(_) => Ok(chunk),
-                Err(e) => Err(Error::io("Failed to read file", e)),
-            };
-            let failed = item.is_err();
-            if tx.blocking_send(item).is_err() || failed {
-                return;
-            }
-        }
-    });
-    rx
+    pub body: Body,
 }
 
 /// Metadata of an opened stream, as plain values (JS turns them into `Date`s and the result object).
@@ -78,215 +50,154 @@ pub struct StreamInfo {
     pub cache_control: Option<String>,
 }
 
-enum State {
-    /// Created, not yet opened.
-    Idle(Opener),
-    /// Open and being read.
-    Reading {
-        body: Chunks,
-        expected: u64,
-        received: u64,
-        /// An item `try_next()` took but could not hand out (an error, or too many bytes).
-        held: Option<Result<Vec<u8>>>,
-    },
-    /// Every byte delivered.
-    Ended,
-    /// Failed or cancelled: nothing left to release.
-    Done,
+/// An open body and how much of it is still owed.
+struct Reader {
+    body: Body,
+    expected: u64,
+    remaining: u64,
 }
 
-/// A native byte stream: `open()`, then `tryNext()` / `next()` until `next()` returns `null`;
-/// `cancel()` at any time releases the file handle or connection at once.
+/// `None` before `open()` and again once the body is finished, failed or cancelled.
+type Slot = Arc<Mutex<Option<Reader>>>;
+
+/// A native byte stream: `open()`, then `read(buffer)` until every byte of `contentLength` has
+/// arrived; `cancel()` at any time.
 #[napi]
 pub struct NativeStream {
-    state: tokio::sync::Mutex<State>,
+    opener: Mutex<Option<Opener>>,
+    reader: Slot,
     token: CancellationToken,
-    timeout: Option<u32>,
 }
 
 impl NativeStream {
-    /// `timeout_ms` is the caller's `timeout` option, checked here; 0 or absent means none.
-    pub fn new(opener: Opener, timeout_ms: Option<f64>) -> Result<Self> {
-        let timeout = match timeout_ms {
-            None => None,
-            Some(t) if t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t <= u32::MAX as f64 => {
-                Some(t as u32).filter(|t| *t > 0)
-            }
-            Some(t) => {
-                return Err(Error::InvalidInput(format!(
-                    "timeout must be a non-negative integer of milliseconds, got {t}"
-                )))
-            }
-        };
-        Ok(NativeStream {
-            state: tokio::sync::Mutex::new(State::Idle(opener)),
+    pub fn new(opener: Opener) -> Self {
+        NativeStream {
+            opener: Mutex::new(Some(opener)),
+            reader: Arc::default(),
             token: CancellationToken::new(),
-            timeout,
-        })
+        }
     }
 }
 
-/// Runs `fut` unless the token fires or `timeout` passes with no result.
-async fn guarded<T>(
-    token: &CancellationToken,
-    timeout: Option<u32>,
-    fut: impl std::future::Future<Output = T>,
-) -> Result<T> {
-    let timed = async {
-        match timeout {
-            Some(ms) => tokio::time::timeout(Duration::from_millis(ms.into()), fut)
-                .await
-                .map_err(|_| Error::Timeout(ms)),
-            None => Ok(fut.await),
+/// One `read(buffer)`, run on the libuv thread pool.
+pub struct ReadInto {
+    reader: Slot,
+    token: CancellationToken,
+    buffer: Buffer,
+}
+
+impl ReadInto {
+    fn fill(&mut self) -> Result<u32> {
+        let mut slot = self.reader.lock().unwrap();
+        let Some(r) = slot.as_mut() else {
+            return Err(if self.token.is_cancelled() {
+                Error::Aborted
+            } else {
+                Error::InvalidInput("The stream is not open, or already finished".into())
+            });
+        };
+        let want = (self.buffer.len() as u64).min(r.remaining) as usize;
+        let buf = &mut self.buffer[..want];
+        let mut filled = 0;
+        while filled < want {
+            match r.body.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    *slot = None;
+                    return Err(Error::io("Failed to read file", e));
+                }
+            }
         }
-    };
-    tokio::select! {
-        biased;
-        _ = token.cancelled() => Err(Error::Aborted),
-        r = timed => r,
+        r.remaining -= filled as u64;
+        let outcome = if self.token.is_cancelled() {
+            Err(Error::Aborted)
+        } else if filled < want {
+            Err(Error::Truncated {
+                expected: r.expected,
+                received: r.expected - r.remaining,
+            })
+        } else {
+            Ok(filled as u32)
+        };
+        // Release the file as soon as it is finished, failed or cancelled.
+        if outcome.is_err() || r.remaining == 0 {
+            *slot = None;
+        }
+        outcome
     }
 }
 
-impl NativeStream {
-    /// `cancel()` only takes the state when it is free; one that came while `open()` or `next()`
-    /// held it is honoured here, before they let go, so nothing stays open waiting for GC.
-    fn release_if_cancelled(&self, state: &mut State) -> Result<()> {
-        if self.token.is_cancelled() {
-            *state = State::Done;
-            return Err(Error::Aborted);
-        }
-        Ok(())
+impl Task for ReadInto {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> napi::Result<u32> {
+        Ok(self.fill()?)
+    }
+
+    fn resolve(&mut self, _env: Env, n: u32) -> napi::Result<u32> {
+        Ok(n)
     }
 }
 
 #[napi]
 impl NativeStream {
-    /// Finds the object and starts reading ahead. Resolves with its metadata.
+    /// Finds the object. Resolves with its metadata; rejects if `cancel()` comes first.
     #[napi]
     pub async fn open(&self) -> napi::Result<StreamInfo> {
-        let mut state = self.state.lock().await;
-        let State::Idle(_) = &*state else {
-            return Err(
-                Error::InvalidInput("The stream was already opened or cancelled".into()).into(),
-            );
+        let opener = self.opener.lock().unwrap().take();
+        let opener =
+            opener.ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
+        let opened = tokio::select! {
+            biased;
+            _ = self.token.cancelled() => Err(Error::Aborted),
+            opened = opener => opened,
+        }?;
+        let info = StreamInfo {
+            content_type: opened.content_type,
+            content_length: opened.range.length as f64,
+            total: opened.range.total as f64,
+            start: opened.range.start as f64,
+            end: opened.range.end() as f64,
+            partial: opened.range.partial,
+            last_modified_ms: opened.last_modified_ms,
+            etag: opened.etag,
+            cache_control: opened.cache_control,
         };
-        let State::Idle(opener) = std::mem::replace(&mut *state, State::Done) else {
-            unreachable!()
-        };
-        let Opened {
-            range,
-            content_type,
-            last_modified_ms,
-            etag,
-            cache_control,
-            body,
-        } = guarded(&self.token, self.timeout, opener).await??;
-        *state = State::Reading {
-            body,
-            expected: range.length,
-            received: 0,
-            held: None,
-        };
-        self.release_if_cancelled(&mut state)?;
-        Ok(StreamInfo {
-            content_type,
-            content_length: range.length as f64,
-            total: range.total as f64,
-            start: range.start as f64,
-            end: range.end() as f64,
-            partial: range.partial,
-            last_modified_ms,
-            etag,
-            cache_control,
+        let mut slot = self.reader.lock().unwrap();
+        // A cancel() that raced the open wins: nothing stays open waiting for GC.
+        if self.token.is_cancelled() {
+            return Err(Error::Aborted.into());
+        }
+        *slot = Some(Reader {
+            body: opened.body,
+            expected: opened.range.length,
+            remaining: opened.range.length,
+        });
+        Ok(info)
+    }
+
+    /// Reads the next bytes into `buffer` (up to its length); resolves with how many. Fails if the
+    /// source ends before every promised byte. Resolves 0 only when nothing is left to read.
+    #[napi]
+    pub fn read(&self, buffer: Buffer) -> AsyncTask<ReadInto> {
+        AsyncTask::new(ReadInto {
+            reader: self.reader.clone(),
+            token: self.token.clone(),
+            buffer,
         })
     }
 
-    /// A chunk that is already read ahead, without a trip through the async runtime; `null` when
-    /// none is ready (then `next()` waits for one, and tells the end from an error).
-    #[napi(ts_return_type = "Buffer | null")]
-    pub fn try_next(&self) -> Option<Chunk> {
-        let mut state = self.state.try_lock().ok()?;
-        let State::Reading {
-            body,
-            expected,
-            received,
-            held: held @ None,
-        } = &mut *state
-        else {
-            return None;
-        };
-        match body.try_recv() {
-            Ok(Ok(chunk)) if *received + chunk.len() as u64 <= *expected => {
-                *received += chunk.len() as u64;
-                Some(Chunk(chunk))
-            }
-            // Anything but a good chunk: keep it for `next()`, which reports the failure.
-            Ok(item) => {
-                *held = Some(item);
-                None
-            }
-            Err(_) => None,
-        }
-    }
-
-    /// The next chunk, or `null` once every promised byte was delivered. The timeout covers only
-    /// the wait for the source while the consumer is waiting too, so a slow consumer never trips it.
-    #[napi(ts_return_type = "Promise<Buffer | null>")]
-    pub async fn next(&self) -> napi::Result<Option<Chunk>> {
-        let mut state = self.state.lock().await;
-        let State::Reading {
-            body,
-            expected,
-            received,
-            held,
-        } = &mut *state
-        else {
-            return match &*state {
-                State::Idle(_) => Err(Error::InvalidInput("The stream is not open".into()).into()),
-                State::Ended => Ok(None),
-                _ => Err(Error::Aborted.into()),
-            };
-        };
-        let item = match held.take() {
-            Some(item) => Ok(Some(item)),
-            None => guarded(&self.token, self.timeout, body.recv()).await,
-        };
-        let failure = match item {
-            Err(e) | Ok(Some(Err(e))) => e,
-            Ok(Some(Ok(chunk))) => {
-                *received += chunk.len() as u64;
-                if *received <= *expected {
-                    self.release_if_cancelled(&mut state)?;
-                    return Ok(Some(Chunk(chunk)));
-                }
-                Error::Truncated {
-                    expected: *expected,
-                    received: *received,
-                }
-            }
-            Ok(None) if *received == *expected => {
-                *state = State::Ended;
-                return Ok(None);
-            }
-            Ok(None) => Error::Truncated {
-                expected: *expected,
-                received: *received,
-            },
-        };
-        // Failed: drop the receiver, which stops the producer, now.
-        *state = State::Done;
-        self.token.cancel();
-        Err(failure.into())
-    }
-
-    /// Stops everything at once; safe to call any number of times, before, during or after reading.
+    /// Stops everything; safe to call any number of times, before, during or after reading.
     #[napi]
     pub fn cancel(&self) {
         self.token.cancel();
-        if let Ok(mut state) = self.state.try_lock() {
-            if !matches!(*state, State::Ended) {
-                *state = State::Done;
-            }
+        self.opener.lock().unwrap().take();
+        // A read in flight holds the lock; it sees the token and releases the body itself.
+        if let Ok(mut slot) = self.reader.try_lock() {
+            *slot = None;
         }
     }
 }

@@ -6,7 +6,7 @@ const path = require('node:path')
 const { LocalStore } = require('../native')
 const { call, fromNative, storageError } = require('../errors')
 const { toFileInfo, toListResult, toListOptions, toBuffer } = require('../convert')
-const { openFileStream, checkResponseType } = require('../stream')
+const { openFileStream, checkStreamOptions } = require('../stream')
 
 const notFoundById = (id) => storageError(`File with external_id "${id}" not found`, 'NotFound')
 
@@ -155,11 +155,11 @@ class LocalStorageProvider {
   }
 
   async getFileStream(key, options = {}) {
-    checkResponseType(options.responseType ?? 'node')
+    checkStreamOptions(options)
     options.signal?.throwIfAborted()
     let handle
     try {
-      handle = this.#native.stream(key, options.start, options.end, options.timeout, options.includeMetadata !== false)
+      handle = this.#native.stream(key, options.start, options.end, options.includeMetadata !== false)
     } catch (e) {
       throw fromNative(e)
     }

@@ -16,7 +16,7 @@ use napi_derive::napi;
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
 use crate::range::{self, RangeRequest, Requested};
-use crate::stream::{from_reader, NativeStream, Opened};
+use crate::stream::{NativeStream, Opened};
 use catalog::{read_sidecar, Catalog};
 pub use upload::{NativeUpload, UploadOptions};
 
@@ -248,7 +248,7 @@ impl Store {
                     .unwrap_or_else(|| format!("W/\"{:x}-{:x}\"", meta.len(), mtime_ms as u64)),
             ),
             cache_control: None,
-            body: from_reader(file, range.length),
+            body: Box::new(file),
         })
     }
 }
@@ -382,13 +382,12 @@ impl LocalStore {
         key: String,
         start: Option<f64>,
         end: Option<f64>,
-        timeout_ms: Option<f64>,
         include_metadata: bool,
     ) -> napi::Result<NativeStream> {
         crate::keys::validate(&key)?;
         let req = RangeRequest { start, end }.check()?;
         let store = self.store.clone();
         let opener = Box::pin(blocking(move || store.open(&key, req, include_metadata)));
-        Ok(NativeStream::new(opener, timeout_ms)?)
+        Ok(NativeStream::new(opener))
     }
 }
