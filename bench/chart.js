@@ -17,7 +17,7 @@ function writeChart(file, results) {
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="22" font-size="15" font-weight="bold">crunchycone-storage vs Node baselines: measured / goal (bar reaching the line = target met)</text>`,
   ]
-  const scale = (width - left - 90) / 2 // 1.0 (the goal) sits at the middle
+  const scale = (width - left - 170) / 2 // 1.0 (the goal) sits at the middle
   rows.forEach((t, i) => {
     const y = 40 + i * rowH
     // For ratios higher is better; for memory ceilings lower is better, so plot goal/measured.

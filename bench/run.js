@@ -3,7 +3,8 @@
 // write, interleaved in one run, reported as medians and ratios (ours / baseline).
 // Writes bench/results.json, bench/RESULTS.md and bench/chart.svg.
 //
-// Cases so far (the providers that have landed): 1 local 1 GiB read, 5 memory, 6 lookup by id.
+// Cases so far (the providers that have landed): 1 local 1 GiB read, 5 memory, 6 lookup by id;
+// cases 2-4 arrive with the HTTP and cloud providers.
 
 const fs = require('node:fs')
 const os = require('node:os')

@@ -7,7 +7,18 @@
 const { Readable } = require('node:stream')
 const { fromNative, storageError } = require('./errors')
 
-const CHUNK = 1 << 20
+const MiB = 1 << 20
+const CHUNK = MiB
+const MIN_CHUNK = 64 * 1024
+// Read-ahead budget shared by all open streams: with many concurrent streams each reads in
+// smaller chunks, so the process's buffered bytes stay bounded (one stream still gets 1 MiB).
+const BUDGET = 64 * MiB
+let openStreams = 0
+
+function chunkSize(left) {
+  const share = Math.floor(BUDGET / (2 * Math.max(openStreams, 1)))
+  return Math.min(left, CHUNK, Math.max(MIN_CHUNK, share))
+}
 
 function checkStreamOptions({ responseType = 'node', timeout } = {}) {
   if (responseType !== 'node' && responseType !== 'web') {
@@ -38,9 +49,17 @@ function withTimeout(promise, ms, handle) {
 function linkSignal(handle, signal) {
   const link = {
     onAbort: null,
+    counted: false,
+    // Called once the handle is open; `release()` undoes it.
+    count() {
+      openStreams++
+      link.counted = true
+    },
     release() {
       signal?.removeEventListener('abort', abort)
       handle.cancel()
+      if (link.counted) openStreams--
+      link.counted = false
     },
     failure(e) {
       return signal?.aborted ? signal.reason : fromNative(e)
@@ -59,7 +78,7 @@ function toNode(handle, link, length, timeout) {
   let reading = false
   const stream = new Readable({
     // Room for one chunk read ahead of the consumer.
-    highWaterMark: 2 * CHUNK,
+    highWaterMark: 2 * chunkSize(length),
     read() {
       if (reading) return
       if (left === 0) {
@@ -68,7 +87,7 @@ function toNode(handle, link, length, timeout) {
         return
       }
       reading = true
-      const buffer = Buffer.allocUnsafeSlow(Math.min(CHUNK, left))
+      const buffer = Buffer.allocUnsafeSlow(chunkSize(left))
       withTimeout(handle.read(buffer), timeout, handle).then(
         (n) => {
           reading = false
@@ -98,9 +117,9 @@ function toWeb(handle, link, length, timeout) {
   let left = length
   return new ReadableStream({
     type: 'bytes',
-    autoAllocateChunkSize: CHUNK,
+    autoAllocateChunkSize: Math.max(chunkSize(length), 1),
     // One chunk read ahead of the consumer.
-    highWaterMark: CHUNK,
+    highWaterMark: chunkSize(length),
     start(controller) {
       link.onAbort = (reason) => controller.error(reason)
       if (left === 0) {
@@ -110,10 +129,10 @@ function toWeb(handle, link, length, timeout) {
     },
     async pull(controller) {
       const request = controller.byobRequest
-      const view = request?.view ?? new Uint8Array(Math.min(CHUNK, left))
+      const view = request?.view ?? new Uint8Array(chunkSize(left))
       let n
       try {
-        const target = Buffer.from(view.buffer, view.byteOffset, Math.min(view.byteLength, left))
+        const target = Buffer.from(view.buffer, view.byteOffset, Math.min(view.byteLength, chunkSize(left)))
         n = await withTimeout(handle.read(target), timeout, handle)
       } catch (e) {
         link.release()
@@ -156,6 +175,7 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
     throw link.failure(e)
   }
 
+  link.count()
   const build = responseType === 'web' ? toWeb : toNode
   const stream = build(handle, link, info.contentLength, timeout)
   return {
