@@ -259,3 +259,65 @@ export declare class LocalStorageProvider implements StorageProvider {
   getFileStream(key: string, options?: FileStreamOptions): Promise<FileStreamResult>
   getFileStreamByExternalId(externalId: string, options?: FileStreamOptions): Promise<FileStreamResult>
 }
+
+export interface CrunchyConeConfig {
+  apiUrl: string
+  apiKey: string
+  projectId: string
+  userId?: string
+  timeout?: number
+}
+
+export interface CrunchyConeFileDescriptor {
+  file_id: string
+  upload_url: string
+  expires_at: string
+}
+
+export interface CrunchyConeFileMetadata {
+  file_id: string
+  user_id: string
+  project_id: string
+  file_path: string
+  original_filename: string
+  content_type: string
+  expected_file_size: number
+  actual_file_size: number
+  storage_key: string
+  upload_status: 'pending' | 'uploading' | 'completed' | 'failed'
+  visibility: 'public' | 'private'
+  public_url?: string | null
+  external_id?: string
+  metadata: Record<string, string>
+  created_at: string
+  updated_at: string
+  uploaded_at?: string
+}
+
+/**
+ * Files kept by the CrunchyCone storage API. Configuration: the config object, then
+ * `CRUNCHYCONE_API_KEY` / `CRUNCHYCONE_API_URL` / `CRUNCHYCONE_PROJECT_ID`, then `crunchycone.toml`.
+ */
+export declare class CrunchyConeProvider implements StorageProvider {
+  constructor(config?: Partial<CrunchyConeConfig>)
+  setUserId(userId: string): void
+  uploadFile(options: StorageUploadOptions): Promise<StorageUploadResult>
+  deleteFile(key: string): Promise<void>
+  deleteFileByExternalId(externalId: string): Promise<void>
+  getFileUrl(key: string, expiresIn?: number, options?: FileUrlOptions): Promise<string>
+  getFileUrlByExternalId(externalId: string, expiresIn?: number, options?: FileUrlOptions): Promise<string>
+  fileExists(key: string): Promise<boolean>
+  fileExistsByExternalId(externalId: string): Promise<boolean>
+  findFileByExternalId(externalId: string): Promise<StorageFileInfo | null>
+  listFiles(options?: ListFilesOptions): Promise<ListFilesResult>
+  searchFiles(options: SearchFilesOptions): Promise<SearchFilesResult>
+  isAvailable(): Promise<boolean>
+  setFileVisibility(key: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
+  setFileVisibilityByExternalId(externalId: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
+  updateFileVisibilityById(fileId: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
+  getFileVisibility(key: string): Promise<FileVisibilityStatus>
+  getFileVisibilityByExternalId(externalId: string): Promise<FileVisibilityStatus>
+  setMultipleFileVisibility(keys: string[], visibility: 'public' | 'private'): Promise<FileVisibilityResult[]>
+  getFileStream(key: string, options?: FileStreamOptions): Promise<FileStreamResult>
+  getFileStreamByExternalId(externalId: string, options?: FileStreamOptions): Promise<FileStreamResult>
+}

@@ -1,4 +1,4 @@
 import lib from './index.js'
 
-export const { LocalStorageProvider } = lib
+export const { LocalStorageProvider, CrunchyConeProvider } = lib
 export default lib

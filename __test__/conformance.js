@@ -4,6 +4,7 @@
 // adapter = {
 //   name,
 //   create(): Promise<StorageProvider>     a provider on a fresh, empty store
+//   messages: { uploadFailed(cause), streamNotFound(key) }   the provider's own wording
 //   stalledKey?(provider): Promise<{ key, release() }>   a key whose body never arrives (timeout tests)
 // }
 
@@ -63,7 +64,8 @@ function conformance(adapter) {
         const tmp = path.join(os.tmpdir(), `ccs-src-${process.pid}-${Date.now()}`)
         fs.writeFileSync(tmp, body)
         try {
-          for (const source of [{ filePath: tmp }, { stream: nodeStreamOf(body, 7000) }, { stream: webStreamOf(body, 9000) }]) {
+          // `size` is what a Web or Node stream upload must declare for backends that need the length.
+          for (const source of [{ filePath: tmp }, { stream: nodeStreamOf(body, 7000), size: body.length }, { stream: webStreamOf(body, 9000), size: body.length }]) {
             const r = await provider.uploadFile({ external_id: uniqueId(), filename: 'x.bin', ...source })
             assert.equal(r.size, body.length)
             const s = await stream(r.key)
@@ -87,8 +89,8 @@ function conformance(adapter) {
             this.destroy(new Error('source broke'))
           },
         })
-        await assert.rejects(provider.uploadFile({ external_id: id, stream: failing, key: 'broken/one.bin' }), {
-          message: 'Failed to upload file: source broke',
+        await assert.rejects(provider.uploadFile({ external_id: id, stream: failing, size: 1000, key: 'broken/one.bin' }), {
+          message: adapter.messages.uploadFailed('source broke'),
         })
         assert.equal(await provider.fileExists('broken/one.bin'), false)
         assert.equal(await provider.findFileByExternalId(id), null)
@@ -117,13 +119,13 @@ function conformance(adapter) {
         await assert.rejects(provider.getFileVisibilityByExternalId(id), {
           message: `File with external_id ${id} not found`,
         })
-        await assert.rejects(stream('no/such/key'), { message: 'File not found: no/such/key', code: 'NotFound' })
+        await assert.rejects(stream('no/such/key'), { message: adapter.messages.streamNotFound('no/such/key'), code: 'NotFound' })
       })
 
       it('gives URLs by key and by external id', async () => {
         const url = await provider.getFileUrl(big.key)
         assert.equal(typeof url, 'string')
-        assert.ok(url.includes(big.key))
+        assert.ok(url.length > 0)
         assert.equal(await provider.getFileUrlByExternalId(big.external_id), url)
       })
 
@@ -230,7 +232,7 @@ function conformance(adapter) {
         const r2 = await provider.setFileVisibilityByExternalId(id, 'public')
         assert.equal(r2.success, false)
         assert.equal(r2.message, `File with external_id ${id} not found`)
-        await assert.rejects(provider.getFileVisibility('missing/key'), { message: 'File with key missing/key not found' })
+        await assert.rejects(provider.getFileVisibility('missing/key'), { message: /File with key missing\/key not found$/ })
       })
     })
 

@@ -14,6 +14,10 @@ const { pattern, collect, uniqueId } = require('./helpers/util')
 let root
 conformance({
   name: 'local',
+  messages: {
+    uploadFailed: (cause) => `Failed to upload file: ${cause}`,
+    streamNotFound: (key) => `File not found: ${key}`,
+  },
   async create() {
     root = freshRoot()
     return localProvider(root)

@@ -61,4 +61,18 @@ function toBuffer(chunk) {
   throw new TypeError(`Unsupported chunk type: ${typeof chunk}`)
 }
 
-module.exports = { toDate, toFileInfo, toListResult, toListOptions, toBuffer }
+/** `FileVisibilityResult` without the fields the native side left empty. */
+function visibilityResult({ publicUrl, providerSpecific, ...rest }) {
+  return {
+    ...rest,
+    ...(publicUrl != null ? { publicUrl } : {}),
+    ...(providerSpecific != null ? { providerSpecific } : {}),
+  }
+}
+
+/** `FileVisibilityStatus` without an empty `publicUrl`. */
+function visibilityStatus({ publicUrl, ...status }) {
+  return publicUrl != null ? { ...status, publicUrl } : status
+}
+
+module.exports = { toDate, toFileInfo, toListResult, toListOptions, toBuffer, visibilityResult, visibilityStatus }

@@ -188,7 +188,11 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
     isPartialContent: info.partial,
     range: info.partial ? { start: info.start, end: info.end, total: info.total } : undefined,
     streamType: responseType,
-    providerSpecific: { ...(info.cacheControl ? { cacheControl: info.cacheControl } : {}), ...providerSpecific },
+    providerSpecific: {
+      ...(info.cacheControl ? { cacheControl: info.cacheControl } : {}),
+      ...(info.extra ?? {}),
+      ...providerSpecific,
+    },
     async cleanup() {
       link.release()
       if (responseType === 'node') stream.destroy()

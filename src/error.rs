@@ -18,6 +18,10 @@ pub enum Error {
     InvalidInput(String),
     /// The caller cancelled the operation.
     Aborted,
+    /// The backend did not answer in time.
+    Timeout(String),
+    /// The backend refused the credentials (HTTP 401 / 403).
+    Unauthorized(String),
     /// The source ended before delivering every promised byte, or delivered more.
     Truncated { expected: u64, received: u64 },
     /// An I/O failure, with what was being done.
@@ -37,6 +41,8 @@ impl Error {
             Error::InvalidRange(_) => "InvalidRange",
             Error::InvalidInput(_) => "InvalidInput",
             Error::Aborted => "Aborted",
+            Error::Timeout(_) => "Timeout",
+            Error::Unauthorized(_) => "Unauthorized",
             Error::Truncated { .. } => "Truncated",
             Error::Io { .. } => "Io",
             Error::Provider(_) => "Provider",
@@ -54,7 +60,12 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NotFound(m) | Error::InvalidRange(m) | Error::InvalidInput(m) | Error::Provider(m) => {
+            Error::NotFound(m)
+            | Error::InvalidRange(m)
+            | Error::InvalidInput(m)
+            | Error::Timeout(m)
+            | Error::Unauthorized(m)
+            | Error::Provider(m) => {
                 f.write_str(m)
             }
             Error::InvalidKey { key, reason } => write!(f, "Invalid key {key:?}: {reason}"),

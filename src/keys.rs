@@ -47,9 +47,9 @@ pub fn extname(name: &str) -> &str {
     }
 }
 
-/// The key the original LocalStorage provider generates when the caller gives none:
-/// `files/{external_id}-{now ms}{extname(filename)}`.
-pub fn generate_local(external_id: &str, filename: Option<&str>, now_ms: i64) -> String {
+/// The key generated when the caller gives none, for every provider (the original's LocalStorage
+/// shape): `files/{external_id}-{now ms}{extname(filename)}`.
+pub fn generate(external_id: &str, filename: Option<&str>, now_ms: i64) -> String {
     let ext = filename.map(extname).unwrap_or("");
     format!("files/{external_id}-{now_ms}{ext}")
 }
@@ -100,9 +100,9 @@ mod tests {
     #[test]
     fn generates_original_key_shape() {
         assert_eq!(
-            generate_local("ext_1", Some("photo.JPG"), 42),
+            generate("ext_1", Some("photo.JPG"), 42),
             "files/ext_1-42.JPG"
         );
-        assert_eq!(generate_local("ext_1", None, 42), "files/ext_1-42");
+        assert_eq!(generate("ext_1", None, 42), "files/ext_1-42");
     }
 }

@@ -10,3 +10,5 @@ mod listing;
 mod providers;
 mod range;
 mod stream;
+mod upload;
+mod visibility;

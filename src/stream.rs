@@ -10,10 +10,14 @@
 //! a read in flight returns.
 
 use std::io::{ErrorKind, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::{Buf, Bytes};
 use futures::future::BoxFuture;
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::{Env, Task};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
@@ -22,7 +26,13 @@ use crate::error::{Error, Result};
 use crate::range::Resolved;
 
 /// The bytes of an opened object, from the first byte to deliver on.
-pub type Body = Box<dyn Read + Send>;
+pub enum Body {
+    /// A blocking reader (a file): read straight into the caller's buffer on the libuv pool.
+    Blocking(Box<dyn Read + Send>),
+    /// An async source (an HTTP body): frames are copied into the caller's buffer.
+    Async(BoxStream<'static, Result<Bytes>>),
+}
+
 pub type Opener = BoxFuture<'static, Result<Opened>>;
 
 /// What a provider hands back once the object is found.
@@ -32,7 +42,28 @@ pub struct Opened {
     pub last_modified_ms: Option<f64>,
     pub etag: Option<String>,
     pub cache_control: Option<String>,
+    /// Provider-specific fields for the result's `providerSpecific`.
+    pub extra: Option<serde_json::Value>,
     pub body: Body,
+}
+
+/// Drops the first `n` bytes of an async body (for servers that answer a range with the whole
+/// object).
+pub fn skip(body: BoxStream<'static, Result<Bytes>>, n: u64) -> BoxStream<'static, Result<Bytes>> {
+    let mut left = n;
+    body.filter_map(move |item| {
+        let out = match item {
+            Ok(mut bytes) if left > 0 => {
+                let cut = left.min(bytes.len() as u64);
+                left -= cut;
+                bytes.advance(cut as usize);
+                (!bytes.is_empty()).then_some(Ok(bytes))
+            }
+            other => Some(other),
+        };
+        std::future::ready(out)
+    })
+    .boxed()
 }
 
 /// Metadata of an opened stream, as plain values (JS turns them into `Date`s and the result object).
@@ -48,17 +79,56 @@ pub struct StreamInfo {
     pub last_modified_ms: Option<f64>,
     pub etag: Option<String>,
     pub cache_control: Option<String>,
+    pub extra: Option<serde_json::Value>,
 }
 
 /// An open body and how much of it is still owed.
 struct Reader {
     body: Body,
+    /// Bytes of an async frame not yet handed out.
+    pending: Bytes,
     expected: u64,
     remaining: u64,
 }
 
+impl Reader {
+    /// Accounts for `filled` bytes and decides the read's outcome. The body is released (the slot
+    /// emptied) once it is finished, failed or cancelled.
+    fn settle(
+        slot: &mut Option<Reader>,
+        filled: usize,
+        ended: bool,
+        failure: Option<Error>,
+        token: &CancellationToken,
+    ) -> Result<u32> {
+        let r = slot.as_mut().expect("settled while open");
+        r.remaining -= filled as u64;
+        let outcome = match failure {
+            _ if token.is_cancelled() => Err(Error::Aborted),
+            Some(e) => Err(e),
+            None if ended && r.remaining > 0 => Err(Error::Truncated {
+                expected: r.expected,
+                received: r.expected - r.remaining,
+            }),
+            None => Ok(filled as u32),
+        };
+        if outcome.is_err() || r.remaining == 0 {
+            *slot = None;
+        }
+        outcome
+    }
+}
+
+fn not_open(token: &CancellationToken) -> Error {
+    if token.is_cancelled() {
+        Error::Aborted
+    } else {
+        Error::InvalidInput("The stream is not open, or already finished".into())
+    }
+}
+
 /// `None` before `open()` and again once the body is finished, failed or cancelled.
-type Slot = Arc<Mutex<Option<Reader>>>;
+type Slot = Arc<tokio::sync::Mutex<Option<Reader>>>;
 
 /// A native byte stream: `open()`, then `read(buffer)` until every byte of `contentLength` has
 /// arrived; `cancel()` at any time.
@@ -66,6 +136,8 @@ type Slot = Arc<Mutex<Option<Reader>>>;
 pub struct NativeStream {
     opener: Mutex<Option<Opener>>,
     reader: Slot,
+    /// Set by `open()`: which way `read()` fills buffers.
+    is_async: AtomicBool,
     token: CancellationToken,
 }
 
@@ -74,6 +146,7 @@ impl NativeStream {
         NativeStream {
             opener: Mutex::new(Some(opener)),
             reader: Arc::default(),
+            is_async: AtomicBool::new(false),
             token: CancellationToken::new(),
         }
     }
@@ -88,45 +161,84 @@ pub struct ReadInto {
 
 impl ReadInto {
     fn fill(&mut self) -> Result<u32> {
-        let mut slot = self.reader.lock().unwrap();
-        let Some(r) = slot.as_mut() else {
-            return Err(if self.token.is_cancelled() {
-                Error::Aborted
-            } else {
-                Error::InvalidInput("The stream is not open, or already finished".into())
-            });
+        let mut slot = self.reader.blocking_lock();
+        let Some(Reader {
+            body: Body::Blocking(body),
+            remaining,
+            ..
+        }) = slot.as_mut()
+        else {
+            return Err(not_open(&self.token));
         };
-        let want = (self.buffer.len() as u64).min(r.remaining) as usize;
+        let want = (self.buffer.len() as u64).min(*remaining) as usize;
         let buf = &mut self.buffer[..want];
-        let mut filled = 0;
+        let (mut filled, mut ended, mut failure) = (0, false, None);
         while filled < want {
-            match r.body.read(&mut buf[filled..]) {
-                Ok(0) => break,
+            match body.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    ended = true;
+                    break;
+                }
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
-                    *slot = None;
-                    return Err(Error::io("Failed to read file", e));
+                    failure = Some(Error::io("Failed to read file", e));
+                    break;
                 }
             }
         }
-        r.remaining -= filled as u64;
-        let outcome = if self.token.is_cancelled() {
-            Err(Error::Aborted)
-        } else if filled < want {
-            Err(Error::Truncated {
-                expected: r.expected,
-                received: r.expected - r.remaining,
-            })
-        } else {
-            Ok(filled as u32)
-        };
-        // Release the file as soon as it is finished, failed or cancelled.
-        if outcome.is_err() || r.remaining == 0 {
-            *slot = None;
-        }
-        outcome
+        Reader::settle(&mut slot, filled, ended, failure, &self.token)
     }
+}
+
+/// One `read(buffer)` from an async body: copies what the source has, waiting only while nothing
+/// has been copied yet, so a slow network gives smaller chunks rather than later ones.
+async fn fill_async(reader: Slot, token: CancellationToken, mut buffer: Buffer) -> Result<u32> {
+    let mut slot = reader.lock().await;
+    let Some(Reader {
+        body: Body::Async(body),
+        pending,
+        remaining,
+        ..
+    }) = slot.as_mut()
+    else {
+        return Err(not_open(&token));
+    };
+    let want = (buffer.len() as u64).min(*remaining) as usize;
+    let (mut filled, mut ended, mut failure) = (0, false, None);
+    while filled < want {
+        if pending.is_empty() {
+            let next = if filled == 0 {
+                tokio::select! {
+                    biased;
+                    _ = token.cancelled() => break,
+                    item = body.next() => item,
+                }
+            } else {
+                match body.next().now_or_never() {
+                    Some(item) => item,
+                    None => break,
+                }
+            };
+            match next {
+                Some(Ok(bytes)) => *pending = bytes,
+                Some(Err(e)) => {
+                    failure = Some(e);
+                    break;
+                }
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+            continue;
+        }
+        let n = pending.len().min(want - filled);
+        buffer[filled..filled + n].copy_from_slice(&pending[..n]);
+        pending.advance(n);
+        filled += n;
+    }
+    Reader::settle(&mut slot, filled, ended, failure, &token)
 }
 
 impl Task for ReadInto {
@@ -165,14 +277,18 @@ impl NativeStream {
             last_modified_ms: opened.last_modified_ms,
             etag: opened.etag,
             cache_control: opened.cache_control,
+            extra: opened.extra,
         };
-        let mut slot = self.reader.lock().unwrap();
+        let mut slot = self.reader.lock().await;
         // A cancel() that raced the open wins: nothing stays open waiting for GC.
         if self.token.is_cancelled() {
             return Err(Error::Aborted.into());
         }
+        self.is_async
+            .store(matches!(opened.body, Body::Async(_)), Ordering::Release);
         *slot = Some(Reader {
             body: opened.body,
+            pending: Bytes::new(),
             expected: opened.range.length,
             remaining: opened.range.length,
         });
@@ -181,13 +297,24 @@ impl NativeStream {
 
     /// Reads the next bytes into `buffer` (up to its length); resolves with how many. Fails if the
     /// source ends before every promised byte. Resolves 0 only when nothing is left to read.
-    #[napi]
-    pub fn read(&self, buffer: Buffer) -> AsyncTask<ReadInto> {
-        AsyncTask::new(ReadInto {
-            reader: self.reader.clone(),
-            token: self.token.clone(),
-            buffer,
-        })
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn read<'env>(
+        &self,
+        env: &'env Env,
+        buffer: Buffer,
+    ) -> napi::Result<PromiseRaw<'env, u32>> {
+        let (reader, token) = (self.reader.clone(), self.token.clone());
+        if self.is_async.load(Ordering::Acquire) {
+            env.spawn_future(async move { Ok(fill_async(reader, token, buffer).await?) })
+        } else {
+            Ok(env
+                .spawn(ReadInto {
+                    reader,
+                    token,
+                    buffer,
+                })?
+                .promise_object())
+        }
     }
 
     /// Stops everything; safe to call any number of times, before, during or after reading.

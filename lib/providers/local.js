@@ -5,7 +5,7 @@
 const path = require('node:path')
 const { LocalStore } = require('../native')
 const { call, fromNative, storageError } = require('../errors')
-const { toFileInfo, toListResult, toListOptions, toBuffer } = require('../convert')
+const { toFileInfo, toListResult, toListOptions, toBuffer, visibilityResult, visibilityStatus } = require('../convert')
 const { openFileStream, checkStreamOptions } = require('../stream')
 
 const notFoundById = (id) => storageError(`File with external_id "${id}" not found`, 'NotFound')
@@ -123,11 +123,7 @@ class LocalStorageProvider {
 
   async setMultipleFileVisibility(keys, visibility) {
     const results = await call(() => this.#native.setVisibility(keys, visibility))
-    return results.map(({ publicUrl, providerSpecific, ...rest }) => ({
-      ...rest,
-      ...(publicUrl != null ? { publicUrl } : {}),
-      ...(providerSpecific != null ? { providerSpecific } : {}),
-    }))
+    return results.map(visibilityResult)
   }
 
   async setFileVisibilityByExternalId(externalId, visibility) {
@@ -144,8 +140,7 @@ class LocalStorageProvider {
   }
 
   async getFileVisibility(key) {
-    const { publicUrl, ...status } = await call(() => this.#native.getVisibility(key))
-    return publicUrl != null ? { ...status, publicUrl } : status
+    return visibilityStatus(await call(() => this.#native.getVisibility(key)))
   }
 
   async getFileVisibilityByExternalId(externalId) {

@@ -1,3 +1,4 @@
 //! One module per backend family.
 
+pub mod crunchycone;
 pub mod local;

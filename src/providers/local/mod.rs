@@ -16,7 +16,8 @@ use napi_derive::napi;
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
 use crate::range::{self, RangeRequest, Requested};
-use crate::stream::{NativeStream, Opened};
+use crate::stream::{Body, NativeStream, Opened};
+use crate::visibility::{parse_visibility, visibility_name, VisibilityResult, VisibilityStatus};
 use catalog::{read_sidecar, Catalog};
 pub use upload::{NativeUpload, UploadOptions};
 
@@ -248,47 +249,10 @@ impl Store {
                     .unwrap_or_else(|| format!("W/\"{:x}-{:x}\"", meta.len(), mtime_ms as u64)),
             ),
             cache_control: None,
-            body: Box::new(file),
+            extra: None,
+            body: Body::Blocking(Box::new(file)),
         })
     }
-}
-
-fn visibility_name(public: bool) -> &'static str {
-    if public {
-        "public"
-    } else {
-        "private"
-    }
-}
-
-fn parse_visibility(v: &str) -> Result<bool> {
-    match v {
-        "public" => Ok(true),
-        "private" => Ok(false),
-        _ => Err(Error::InvalidInput(format!(
-            "Invalid visibility {v:?}: expected \"public\" or \"private\""
-        ))),
-    }
-}
-
-#[napi(object)]
-pub struct VisibilityResult {
-    pub success: bool,
-    pub requested_visibility: String,
-    pub actual_visibility: String,
-    pub public_url: Option<String>,
-    pub message: Option<String>,
-    pub provider_specific: Option<serde_json::Value>,
-}
-
-#[napi(object)]
-pub struct VisibilityStatus {
-    pub visibility: String,
-    pub public_url: Option<String>,
-    pub can_make_public: bool,
-    pub can_make_private: bool,
-    pub supports_temporary_access: bool,
-    pub message: Option<String>,
 }
 
 /// The native half of `LocalStorageProvider`.

@@ -14,18 +14,8 @@ use napi_derive::napi;
 use super::sidecar::{self, Sidecar, SUFFIX};
 use super::{blocking, Store};
 use crate::error::{Error, Result};
-use crate::listing::{FileRecord, Metadata};
-
-#[napi(object, object_to_js = false)]
-pub struct UploadOptions {
-    #[napi(js_name = "external_id")]
-    pub external_id: String,
-    pub key: Option<String>,
-    pub filename: Option<String>,
-    pub content_type: Option<String>,
-    pub public: Option<bool>,
-    pub metadata: Option<Metadata>,
-}
+use crate::listing::FileRecord;
+pub use crate::upload::UploadOptions;
 
 /// A temporary name in the destination's directory. It starts with a dot and does not end in
 /// `.json`, so listings never mistake it for a file or a sidecar.
@@ -64,9 +54,7 @@ impl Upload {
         let now = Utc::now().timestamp_millis();
         let key = match &options.key {
             Some(k) => k.clone(),
-            None => {
-                crate::keys::generate_local(&options.external_id, options.filename.as_deref(), now)
-            }
+            None => crate::keys::generate(&options.external_id, options.filename.as_deref(), now),
         };
         let dest = store.path(&key)?;
         // The original keeps metadata in `<key>.json`, so `doc.json` and the sidecar of `doc` are one

@@ -1,0 +1,300 @@
+'use strict'
+// CrunchyConeProvider against the local CrunchyCone API server (__test__/servers/crunchycone.js):
+// the shared conformance suite, then the API specifics: configuration, errors and secrets,
+// signed-URL caching, paging, faults in the middle of a body, and large uploads in constant memory.
+
+const { describe, it, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync, execFile } = require('node:child_process')
+const { conformance } = require('./conformance')
+const { startCrunchyConeServer } = require('./servers/crunchycone')
+const { pattern, collect, uniqueId, nodeStreamOf, webStreamOf } = require('./helpers/util')
+const { CrunchyConeProvider } = require('..')
+
+const MiB = 1024 * 1024
+const API_KEY = 'sk_test_4f3c2b1a0secret'
+const servers = []
+after(() => Promise.all(servers.map((s) => s.close())))
+
+async function freshServer() {
+  const server = await startCrunchyConeServer({ apiKey: API_KEY, projectId: 'proj_1' })
+  servers.push(server)
+  return server
+}
+const providerFor = (server, extra = {}) =>
+  new CrunchyConeProvider({ apiUrl: server.url, apiKey: API_KEY, projectId: 'proj_1', ...extra })
+const faults = (server, f) => fetch(`${server.url}/__faults`, { method: 'POST', body: JSON.stringify(f) })
+
+let shared
+conformance({
+  name: 'crunchycone',
+  messages: {
+    uploadFailed: (cause) => new RegExp(`^Upload failed for file ".+": ${cause} \\(external_id: .+, file_path: .+\\)$`),
+    streamNotFound: (key) => `File with key ${key} not found`,
+  },
+  async create() {
+    shared = await freshServer()
+    return providerFor(shared)
+  },
+  async stalledKey(provider) {
+    const r = await provider.uploadFile({ external_id: uniqueId(), key: `stall/${uniqueId()}.bin`, buffer: Buffer.alloc(1000, 1) })
+    await faults(shared, { mode: 'stall', afterBytes: 0 })
+    return { key: r.key, release: () => faults(shared, {}) }
+  },
+})
+
+describe('crunchycone: configuration', () => {
+  // Asynchronous: the API server runs in this process and must keep answering.
+  const run = (code, env, cwd) =>
+    new Promise((resolve) => {
+      const options = { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', cwd: cwd ?? path.join(__dirname, '..') }
+      execFile(process.execPath, ['-e', code], options, (error, stdout, stderr) => resolve({ status: error ? error.code : 0, stdout, stderr }))
+    })
+
+  it('reads CRUNCHYCONE_API_KEY / _API_URL / _PROJECT_ID from process.env', async () => {
+    const server = await freshServer()
+    const r = await run(
+      `const { CrunchyConeProvider } = require(${JSON.stringify(path.join(__dirname, '..'))})
+       const p = new CrunchyConeProvider()
+       p.listFiles().then((r) => console.log('ok', r.totalCount), (e) => console.log('error', e.message))`,
+      { CRUNCHYCONE_API_KEY: ` ${API_KEY} `, CRUNCHYCONE_API_URL: `${server.url}/`, CRUNCHYCONE_PROJECT_ID: 'proj_1' },
+    )
+    assert.equal(r.stdout.trim(), 'ok 0', r.stderr)
+  })
+
+  it('takes the project id from crunchycone.toml, and reports a missing one on use without crashing', async () => {
+    const server = await freshServer()
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-toml-'))
+    fs.writeFileSync(path.join(dir, 'package.json'), '{}')
+    const code = `const { CrunchyConeProvider } = require(${JSON.stringify(path.join(__dirname, '..'))})
+       new CrunchyConeProvider({ apiUrl: '${server.url}', apiKey: '${API_KEY}' }).listFiles()
+         .then((r) => console.log('ok', r.totalCount), (e) => console.log('error', e.message))`
+    const missing = await run(code, {}, dir)
+    assert.equal(missing.status, 0)
+    assert.equal(
+      missing.stdout.trim(),
+      'error Failed to list files: CrunchyCone project ID is required. Set CRUNCHYCONE_PROJECT_ID environment variable or pass projectId in config.',
+    )
+    fs.writeFileSync(path.join(dir, 'crunchycone.toml'), '# project settings\nenvironment = "dev"\n[project]\nid = "proj_1"\n')
+    assert.equal((await run(code, {}, dir)).stdout.trim(), 'ok 0')
+  })
+
+  it('reports a missing API key with the original message', async () => {
+    const p = new CrunchyConeProvider({ apiUrl: 'http://127.0.0.1:9', projectId: 'p' })
+    const saved = process.env.CRUNCHYCONE_API_KEY
+    delete process.env.CRUNCHYCONE_API_KEY
+    try {
+      await assert.rejects(p.findFileByExternalId('x'), /^Error: CrunchyCone API key not found in environment variable CRUNCHYCONE_API_KEY/)
+    } finally {
+      if (saved !== undefined) process.env.CRUNCHYCONE_API_KEY = saved
+    }
+  })
+
+  it('is importable from the original subpath', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { CrunchyConeProvider } from 'crunchycone-storage/storage/providers/crunchycone'; console.log(typeof CrunchyConeProvider, typeof new CrunchyConeProvider({ apiKey: 'k', projectId: 'p' }).setUserId)`],
+      { encoding: 'utf8', cwd: path.join(__dirname, '..') },
+    )
+    assert.equal(r.stdout.trim(), 'function function', r.stderr)
+  })
+})
+
+describe('crunchycone: API errors never carry secrets', () => {
+  let server, provider
+  before(async () => {
+    server = await freshServer()
+    provider = providerFor(server)
+  })
+
+  it('a wrong API key is refused with the original error shape, without the key', async () => {
+    const wrong = providerFor(server, { apiKey: 'sk_wrong_key_123' })
+    const err = await wrong.findFileByExternalId('x').catch((e) => e)
+    assert.equal(err.code, 'Unauthorized')
+    assert.equal(
+      err.message,
+      `CrunchyCone API error (401 Unauthorized) | URL: ${server.url}/api/v1/storage/files/by-external-id/x | Method: GET | Error: Unauthorized | Message: Invalid or missing API key`,
+    )
+    assert.ok(!err.message.includes('sk_wrong_key_123'))
+    // fileExists no longer reads a refused request as "absent".
+    await assert.rejects(wrong.fileExists('k'), { code: 'Unauthorized' })
+  })
+
+  it('failed streams and uploads name neither the key nor signed URLs', async () => {
+    const r = await provider.uploadFile({ external_id: uniqueId(), key: 'secret/a.bin', buffer: Buffer.alloc(100, 2) })
+    const messages = []
+    await faults(server, { mode: 'error', status: 503 })
+    messages.push((await provider.getFileStream(r.key).catch((e) => e)).message)
+    await faults(server, {})
+    messages.push((await provider.uploadFile({ external_id: uniqueId(), stream: nodeStreamOf(Buffer.alloc(10)), size: 99 }).catch((e) => e)).message)
+    messages.push((await provider.getFileStream('secret/a.bin', { start: 500 }).catch((e) => e)).message)
+    assert.equal(messages[0], 'Failed to create file stream: Failed to stream file: 503 Service Unavailable')
+    assert.match(messages[1], /Content-Length mismatch: expected 99, got 10/)
+    for (const m of messages) {
+      assert.ok(!m.includes(API_KEY), m)
+      assert.ok(!/signature=|token=/.test(m), m)
+    }
+  })
+})
+
+describe('crunchycone: lookups and paging', () => {
+  let server, provider
+  before(async () => {
+    server = await freshServer()
+    provider = providerFor(server)
+    // 250 completed records, more than two pages of the server's 100.
+    for (let i = 0; i < 250; i++) {
+      await provider.uploadFile({ external_id: `bulk-${String(i).padStart(3, '0')}`, key: `bulk/f${String(i).padStart(3, '0')}.txt`, buffer: Buffer.from(`file ${i}`) })
+    }
+  })
+
+  it('finds a key beyond the first page', async () => {
+    assert.equal(await provider.fileExists('bulk/f249.txt'), true)
+    const s = await provider.getFileStream('bulk/f249.txt')
+    assert.equal((await collect(s.stream)).toString(), 'file 249')
+    await provider.setFileVisibility('bulk/f240.txt', 'public')
+    assert.equal((await provider.getFileVisibility('bulk/f240.txt')).visibility, 'public')
+  })
+
+  it('lists across server pages with full pages and right counts', async () => {
+    const r = await provider.listFiles({ prefix: 'bulk/', limit: 120, offset: 100, sortBy: 'key', sortOrder: 'desc' })
+    assert.equal(r.totalCount, 250)
+    assert.equal(r.files.length, 120)
+    assert.equal(r.files[0].key, 'bulk/f149.txt')
+    assert.equal(r.hasMore, true)
+    const filtered = await provider.listFiles({ prefix: 'bulk/', filenamePattern: 'f2?0.txt' })
+    assert.deepEqual(filtered.files.map((f) => f.key).sort(), ['bulk/f200.txt', 'bulk/f210.txt', 'bulk/f220.txt', 'bulk/f230.txt', 'bulk/f240.txt'])
+    const search = await provider.searchFiles({ query: 'BULK-24', searchFields: ['external_id'] })
+    assert.equal(search.totalCount, 10)
+  })
+
+  it('reuses signed URLs within their validity', async () => {
+    await fetch(`${server.url}/__reset`, { method: 'POST' })
+    const fresh = providerFor(server) // an empty URL cache
+    for (let i = 0; i < 5; i++) await collect((await fresh.getFileStreamByExternalId('bulk-007')).stream)
+    const stats = await (await fetch(`${server.url}/__stats`)).json()
+    assert.equal(stats.downloads, 5)
+    assert.equal(stats.signedUrlRequests, 1)
+  })
+
+  it('gives signed URLs with a disposition, and public URLs for public files', async () => {
+    const url = await provider.getFileUrl('bulk/f001.txt', 600, { disposition: 'inline' })
+    const res = await fetch(url)
+    assert.equal(await res.text(), 'file 1')
+    assert.match(res.headers.get('content-disposition'), /^inline/)
+    const attachment = await fetch(await provider.getFileUrlByExternalId('bulk-001'))
+    assert.match(attachment.headers.get('content-disposition'), /^attachment/)
+    await provider.setFileVisibilityByExternalId('bulk-002', 'public')
+    const publicUrl = await provider.getFileUrl('bulk/f002.txt')
+    assert.equal(publicUrl, `${server.url}/public/file_3`)
+    assert.equal(await (await fetch(publicUrl)).text(), 'file 2')
+    const byId = await provider.updateFileVisibilityById('file_3', 'private')
+    assert.equal(byId.success, true)
+    assert.equal((await fetch(publicUrl)).status, 403)
+    const missing = await provider.updateFileVisibilityById('file_9999', 'public')
+    assert.equal(missing.message, 'File with ID file_9999 not found')
+  })
+})
+
+describe('crunchycone: faults in the middle of a body', () => {
+  let server, provider, key
+  const body = pattern(3 * MiB, 5)
+  before(async () => {
+    server = await freshServer()
+    provider = providerFor(server)
+    key = (await provider.uploadFile({ external_id: uniqueId(), key: 'faults/f.bin', buffer: body })).key
+  })
+  after(() => faults(server, {}))
+
+  for (const responseType of ['node', 'web']) {
+    it(`${responseType}: a dropped connection errors the stream, never a clean end`, async () => {
+      await faults(server, { mode: 'drop', afterBytes: 100_000 })
+      const s = await provider.getFileStream(key, { responseType })
+      await assert.rejects(collect(s.stream), (e) => e.code === 'Provider' || e.code === 'Truncated')
+    })
+
+    it(`${responseType}: a stalled body times out`, async () => {
+      await faults(server, { mode: 'stall', afterBytes: 100_000 })
+      const s = await provider.getFileStream(key, { responseType, timeout: 300 })
+      await assert.rejects(collect(s.stream), { code: 'Timeout', message: 'File stream request timeout after 300ms' })
+    })
+
+    it(`${responseType}: aborting a stalled body is an abort, not a timeout`, async () => {
+      await faults(server, { mode: 'stall', afterBytes: 100_000 })
+      const controller = new AbortController()
+      const s = await provider.getFileStream(key, { responseType, timeout: 5000, signal: controller.signal })
+      setTimeout(() => controller.abort(), 100)
+      await assert.rejects(collect(s.stream), { name: 'AbortError' })
+    })
+  }
+
+  it('a slow body is complete and byte-exact', async () => {
+    await faults(server, { mode: 'slow', afterBytes: 0, delayMs: 1 })
+    const s = await provider.getFileStream(key, { start: 1000, end: 300_000, timeout: 2000 })
+    assert.ok((await collect(s.stream)).equals(body.subarray(1000, 300_001)))
+  })
+
+  it('a server that ignores Range still yields exactly the range', async () => {
+    await faults(server, { ignoreRange: true })
+    const s = await provider.getFileStream(key, { start: MiB + 5, end: 2 * MiB })
+    assert.deepEqual(s.range, { start: MiB + 5, end: 2 * MiB, total: body.length })
+    assert.ok((await collect(s.stream)).equals(body.subarray(MiB + 5, 2 * MiB + 1)))
+  })
+
+  it('metadata comes from the response', async () => {
+    await faults(server, {})
+    const s = await provider.getFileStream(key, { start: 0, end: 9 })
+    assert.equal(s.contentType, 'application/octet-stream')
+    assert.match(s.etag, /^"[0-9a-f]{32}"$/)
+    assert.equal(s.providerSpecific.cacheControl, 'private, max-age=300')
+    assert.equal(s.providerSpecific.fileId, 'file_1')
+    assert.ok(s.lastModified instanceof Date)
+    await s.cleanup()
+  })
+})
+
+describe('crunchycone: large uploads in constant memory', () => {
+  let server, provider
+  before(async () => {
+    server = await freshServer()
+    provider = providerFor(server)
+  })
+
+  for (const kind of ['node', 'web']) {
+    it(`uploads a 64 MiB ${kind} stream with flat memory`, async () => {
+      const size = 64 * MiB
+      const chunk = pattern(MiB, 3)
+      let sent = 0
+      const source = kind === 'node' ? nodeStreamOf(Buffer.alloc(0)) : null
+      const generate = () => {
+        if (sent >= size) return null
+        sent += chunk.length
+        return chunk
+      }
+      const stream =
+        kind === 'node'
+          ? new (require('node:stream').Readable)({ read() { this.push(generate()) } })
+          : new ReadableStream({ pull(c) { const b = generate(); if (b) c.enqueue(new Uint8Array(b)); else c.close() } })
+      void source
+      global.gc?.()
+      const base = process.memoryUsage().rss
+      let peak = base
+      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5)
+      const r = await provider.uploadFile({ external_id: uniqueId(), key: `big/${kind}.bin`, stream, size, filename: 'big.bin' })
+      clearInterval(timer)
+      assert.equal(r.size, size)
+      assert.ok(peak - base < 48 * MiB, `RSS grew by ${((peak - base) / MiB).toFixed(1)} MiB`)
+      const s = await provider.getFileStream(r.key, { start: size - MiB, end: size - 1 })
+      assert.ok((await collect(s.stream)).equals(chunk))
+    })
+  }
+
+  it('a web stream upload of unknown size asks for the size', async () => {
+    await assert.rejects(provider.uploadFile({ external_id: uniqueId(), stream: webStreamOf(Buffer.from('x')) }), {
+      message: 'File size must be provided when uploading from stream',
+    })
+  })
+})

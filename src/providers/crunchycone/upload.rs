@@ -1,0 +1,256 @@
+//! Uploads through the CrunchyCone API (spec §3.7): a descriptor record, then the bytes streamed
+//! to its presigned URL as JS writes them (constant memory, any source), then completion. An
+//! upload that fails after the descriptor exists deletes it, so no half record is left behind.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::client::Api;
+use crate::error::{Error, Result};
+use crate::listing::FileRecord;
+use crate::upload::UploadOptions;
+
+type Frame = std::result::Result<Bytes, std::io::Error>;
+
+#[derive(Deserialize)]
+struct Descriptor {
+    file_id: String,
+    upload_url: String,
+}
+
+struct State {
+    api: Arc<Api>,
+    options: UploadOptions,
+    file_id: String,
+    expected: u64,
+    sent: u64,
+    tx: Option<mpsc::Sender<Frame>>,
+    put: JoinHandle<Result<()>>,
+}
+
+/// An upload in progress: `write()` chunks or `copyFrom()` a path, then `finish()`; `abort()`
+/// removes the record.
+#[napi]
+pub struct CrunchyConeUpload {
+    state: tokio::sync::Mutex<Option<State>>,
+    file_path: String,
+}
+
+fn mismatch(expected: u64, got: u64) -> Error {
+    Error::InvalidInput(format!(
+        "Content-Length mismatch: expected {expected}, got {got}"
+    ))
+}
+
+/// Creates the descriptor and starts the PUT, whose body is fed by `write()`.
+pub async fn begin(api: Arc<Api>, options: UploadOptions) -> Result<CrunchyConeUpload> {
+    let size = match options.size {
+        Some(s) if s.is_finite() && s >= 0.0 && s.fract() == 0.0 => s as u64,
+        Some(s) => {
+            return Err(Error::InvalidInput(format!(
+                "Invalid size {s}: expected a non-negative integer"
+            )))
+        }
+        None => {
+            return Err(Error::InvalidInput(
+                "File size must be provided when uploading from stream".into(),
+            ))
+        }
+    };
+    let file_path = match &options.key {
+        Some(k) => k.clone(),
+        None => crate::keys::generate(
+            &options.external_id,
+            options.filename.as_deref(),
+            chrono::Utc::now().timestamp_millis(),
+        ),
+    };
+    crate::keys::validate(&file_path)?;
+    let content_type = options.content_type.clone().unwrap_or_else(|| {
+        crate::content_type::from_name(options.filename.as_deref().unwrap_or(&file_path))
+            .to_string()
+    });
+    // The original's descriptor, fields in its order.
+    let body = json!({
+        "project_id": api.cfg.project_id,
+        "file_path": file_path,
+        "original_filename": options.filename.as_deref().unwrap_or("untitled"),
+        "content_type": content_type,
+        "file_size": size,
+        "external_id": options.external_id,
+        "visibility": if options.public == Some(true) { "public" } else { "private" },
+        "metadata": options.metadata.clone().map_or(json!({}), |m| json!(m)),
+    });
+    let reply = api
+        .call(Method::POST, "/api/v1/storage/files", Some(body))
+        .await?;
+    let d: Descriptor = serde_json::from_value(reply.get("data").cloned().unwrap_or(Value::Null))
+        .map_err(|e| {
+        Error::Provider(format!(
+            "Unexpected CrunchyCone API response for the upload descriptor: {e}"
+        ))
+    })?;
+    let (tx, rx) = mpsc::channel::<Frame>(4);
+    let body =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let put_api = api.clone();
+    let put = tokio::spawn(async move {
+        let resp = put_api
+            .http
+            .put(&d.upload_url)
+            .header(CONTENT_TYPE, content_type)
+            .header(CONTENT_LENGTH, size)
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await
+            .map_err(|e| put_api.transport_error("Upload to presigned URL failed", e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(Error::Provider(format!(
+            "Upload to presigned URL failed: Status: {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        )))
+    });
+    Ok(CrunchyConeUpload {
+        file_path,
+        state: tokio::sync::Mutex::new(Some(State {
+            api,
+            options,
+            file_id: d.file_id,
+            expected: size,
+            sent: 0,
+            tx: Some(tx),
+            put,
+        })),
+    })
+}
+
+impl State {
+    async fn send(&mut self, bytes: Bytes) -> Result<()> {
+        self.sent += bytes.len() as u64;
+        if self.sent > self.expected {
+            return Err(mismatch(self.expected, self.sent));
+        }
+        let tx = self.tx.as_ref().expect("open until finish");
+        if tx.send(Ok(bytes)).await.is_err() {
+            // The PUT ended early: its error says why.
+            return Err(match (&mut self.put).await {
+                Ok(Err(e)) => e,
+                _ => {
+                    Error::Provider("Upload to presigned URL failed: the connection closed".into())
+                }
+            });
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<FileRecord> {
+        self.tx = None;
+        if self.sent != self.expected {
+            return Err(mismatch(self.expected, self.sent));
+        }
+        (&mut self.put)
+            .await
+            .map_err(|e| Error::Provider(format!("Upload task failed: {e}")))??;
+        let path = format!("/api/v1/storage/files/{}/complete", self.file_id);
+        self.api
+            .call(
+                Method::POST,
+                &path,
+                Some(json!({ "actual_file_size": self.sent })),
+            )
+            .await?;
+        let meta = self.api.record(&self.file_id).await?;
+        let url = self.api.signed_url(&self.file_id, None, false).await?;
+        let mut record = meta.record(&self.api.cfg.api_url);
+        record.external_id = self.options.external_id.clone();
+        record.url = url;
+        Ok(record)
+    }
+
+    /// Stops the transfer and deletes the record (best effort: the API may refuse).
+    async fn discard(self) {
+        self.put.abort();
+        let path = format!("/api/v1/storage/files/{}", self.file_id);
+        let _ = self.api.call(Method::DELETE, &path, None).await;
+    }
+}
+
+#[napi]
+impl CrunchyConeUpload {
+    /// The key the file is stored under (given or generated).
+    #[napi(getter)]
+    pub fn file_path(&self) -> String {
+        self.file_path.clone()
+    }
+
+    #[napi]
+    pub async fn write(&self, chunk: Buffer) -> napi::Result<()> {
+        let mut guard = self.state.lock().await;
+        let state = guard
+            .as_mut()
+            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        Ok(state.send(Bytes::from_owner(chunk)).await?)
+    }
+
+    /// Streams a local file into the upload.
+    #[napi]
+    pub async fn copy_from(&self, path: String) -> napi::Result<()> {
+        let mut guard = self.state.lock().await;
+        let state = guard
+            .as_mut()
+            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| Error::io(format!("Failed to open {path}"), e))?;
+        let mut frames = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
+        while let Some(frame) = frames.next().await {
+            state
+                .send(frame.map_err(|e| Error::io("Failed to read file", e))?)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Completes the upload; on failure the record is deleted.
+    #[napi]
+    pub async fn finish(&self) -> napi::Result<FileRecord> {
+        let state = self.state.lock().await.take();
+        let state =
+            state.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        let (api, file_id) = (state.api.clone(), state.file_id.clone());
+        match state.finish().await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let _ = api
+                    .call(
+                        Method::DELETE,
+                        &format!("/api/v1/storage/files/{file_id}"),
+                        None,
+                    )
+                    .await;
+                Err(e.into())
+            }
+        }
+    }
+
+    #[napi]
+    pub async fn abort(&self) {
+        if let Some(state) = self.state.lock().await.take() {
+            state.discard().await;
+        }
+    }
+}

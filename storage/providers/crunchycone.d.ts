@@ -1,0 +1,2 @@
+export { CrunchyConeProvider } from '../../index'
+export type { CrunchyConeConfig, CrunchyConeFileDescriptor, CrunchyConeFileMetadata } from '../../index'

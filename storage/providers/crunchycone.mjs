@@ -1,0 +1,3 @@
+import lib from './crunchycone.js'
+
+export const { CrunchyConeProvider } = lib
