@@ -3,6 +3,8 @@ import { createWriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 import { LocalStorageProvider } from 'crunchycone-storage/storage/providers/local'
+import { CrunchyConeProvider } from 'crunchycone-storage/storage/providers/crunchycone'
+import type { CrunchyConeConfig, CrunchyConeFileMetadata } from 'crunchycone-storage/storage/providers/crunchycone'
 import type {
   FileStreamOptions,
   FileStreamResult,
@@ -63,6 +65,14 @@ async function main(controller: AbortController): Promise<void> {
     },
   })
   await pipeline(byId.stream as NodeJS.ReadableStream, progress, createWriteStream('./output.file'))
+
+  const config: Partial<CrunchyConeConfig> = { apiUrl: 'http://127.0.0.1:1', projectId: 'p', timeout: 5000 }
+  const cc = new CrunchyConeProvider(config)
+  cc.setUserId('u1')
+  const byFileId: FileVisibilityResult = await cc.updateFileVisibilityById('file_1', 'public')
+  const meta: Pick<CrunchyConeFileMetadata, 'upload_status'> = { upload_status: 'completed' }
+  const ccProvider: StorageProvider = cc
+  console.log(byFileId, meta, ccProvider)
 
   const local = new LocalStorageProvider()
   const ok: boolean = await local.isAvailable()
