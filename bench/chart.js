@@ -7,7 +7,7 @@ function escape(s) {
 }
 
 function writeChart(file, results) {
-  const rows = results.flatMap((r) => r.targets.filter((t) => t.target || t.max))
+  const rows = results.flatMap((r) => r.targets.filter((t) => t.target || t.max || t.maxRatio))
   const width = 900
   const rowH = 28
   const left = 380
@@ -21,10 +21,14 @@ function writeChart(file, results) {
   rows.forEach((t, i) => {
     const y = 40 + i * rowH
     // For ratios higher is better; for memory ceilings lower is better, so plot goal/measured.
-    const score = t.max ? t.max / Math.max(t.value, 0.001) : t.ratio / t.target
+    const score = t.max ? t.max / Math.max(t.value, 0.001) : t.maxRatio ? t.maxRatio / t.ratio : t.ratio / t.target
     const met = score >= 1
     const w = Math.min(score, 2) * scale
-    const label = t.max ? `${t.value.toFixed(1)} MiB (≤ ${t.max})` : `${t.ratio.toFixed(2)}x (≥ ${t.target}x)`
+    const label = t.max
+      ? `${t.value.toFixed(1)} MiB (≤ ${t.max})`
+      : t.maxRatio
+        ? `${t.ratio.toFixed(2)}x (≤ ${t.maxRatio}x)`
+        : `${t.ratio.toFixed(2)}x (≥ ${t.target}x)`
     parts.push(
       `<text x="${left - 8}" y="${y + 17}" text-anchor="end">${escape(t.name)}</text>`,
       `<rect x="${left}" y="${y + 5}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${met ? '#2e8b57' : '#c0392b'}"/>`,

@@ -3,8 +3,9 @@
 // write, interleaved in one run, reported as medians and ratios (ours / baseline).
 // Writes bench/results.json, bench/RESULTS.md and bench/chart.svg.
 //
-// Cases so far (the providers that have landed): 1 local 1 GiB read, 5 memory, 6 lookup by id;
-// cases 2-4 arrive with the HTTP and cloud providers.
+// Cases so far (the providers that have landed): 1 local 1 GiB read, 2 CrunchyCone over HTTP,
+// 4 time to first byte (local, CrunchyCone), 5 memory, 6 lookup by id; case 3 (S3, Azure, GCS)
+// arrives with those providers.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -12,6 +13,7 @@ const path = require('node:path')
 const { Readable } = require('node:stream')
 const { spawnSync } = require('node:child_process')
 const { writeChart } = require('./chart')
+const { httpCases } = require('./http')
 
 const quick = process.argv.includes('--quick')
 const MiB = 1 << 20
@@ -126,6 +128,32 @@ async function case1(file) {
       { name: 'node vs fs.createReadStream (1 MiB)', ratio: ratio('ours node', 'fs.createReadStream (1 MiB)'), target: 0.9 },
       { name: 'node vs machine limit', ratio: ratio('ours node', 'machine limit (dd bs=1M)'), target: 0.5 },
     ],
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case 4 (local): time to first byte of a 1-byte range
+
+async function case4Local(file) {
+  const root = path.join(DATA, 'store')
+  const key = path.relative(root, file)
+  const p = provider(root)
+  const first = async (open) => {
+    const t = process.hrtime.bigint()
+    for await (const _ of await open()) break
+    return Number(process.hrtime.bigint() - t) / 1e6
+  }
+  const samples = { ours: [], 'fs.createReadStream': [] }
+  for (let i = 0; i < (quick ? 100 : 500); i++) {
+    samples.ours.push(await first(async () => (await p.getFileStream(key, { start: 0, end: 0 })).stream))
+    samples['fs.createReadStream'].push(await first(async () => fs.createReadStream(file, { start: 0, end: 0 })))
+  }
+  const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))
+  return {
+    title: 'Case 4 (local): time to first byte of a 1-byte range (ms, lower is better)',
+    unit: 'ms',
+    values: ms,
+    targets: [{ name: 'local TTFB vs fs.createReadStream (ours / baseline)', ratio: ms.ours / ms['fs.createReadStream'], maxRatio: 0.7 }],
   }
 }
 
@@ -257,7 +285,8 @@ function report(results) {
     for (const [k, v] of Object.entries(r.values)) lines.push(`| ${k} | ${v.toFixed(r.unit === 'ms' ? 3 : 1)} |`)
     lines.push('', '| target | measured | goal | met |', '|---|---|---|---|')
     for (const t of r.targets) {
-      if ('max' in t) lines.push(`| ${t.name} | ${t.value.toFixed(1)} | ≤ ${t.max} | ${t.value <= t.max ? 'yes' : '**no**'} |`)
+      if ('maxRatio' in t) lines.push(`| ${t.name} | ${t.ratio.toFixed(2)}x | ≤ ${t.maxRatio}x | ${t.ratio <= t.maxRatio ? 'yes' : '**no**'} |`)
+      else if ('max' in t) lines.push(`| ${t.name} | ${t.value.toFixed(1)} | ≤ ${t.max} | ${t.value <= t.max ? 'yes' : '**no**'} |`)
       else lines.push(`| ${t.name} | ${t.ratio.toFixed(2)}x | ${t.target ? `≥ ${t.target}x` : '—'} | ${t.target ? (t.ratio >= t.target ? 'yes' : '**no**') : '—'} |`)
     }
     lines.push('')
@@ -272,7 +301,9 @@ function report(results) {
 ;(async () => {
   const started = Date.now()
   const file = ensureBigFile()
-  const results = [await case1(file), case5(file), await case6()]
+  const results = [await case1(file)]
+  results.push(...(await httpCases({ file, size: FILE_SIZE, rounds: ROUNDS, interleave, median, quick })))
+  results.push(await case4Local(file), case5(file), await case6())
   report(results)
   console.log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 })().catch((e) => {

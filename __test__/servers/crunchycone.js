@@ -81,7 +81,7 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
     headers['Content-Length'] = String(end - start + 1)
     res.writeHead(status, headers)
     if (req.method === 'HEAD' || size === 0) return res.end()
-    const body = fs.createReadStream(file, { start, end })
+    const body = fs.createReadStream(file, { start, end, highWaterMark: 1024 * 1024 })
     if (!faults.mode) return pipeline(body, res).catch(() => {})
     // Faulty delivery: first `afterBytes` bytes, then slow / stall / drop.
     let sent = 0
@@ -258,7 +258,9 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
 module.exports = { startCrunchyConeServer }
 
 if (require.main === module) {
-  startCrunchyConeServer({ apiKey: process.env.API_KEY, projectId: process.env.PROJECT_ID, port: Number(process.env.PORT || 0) }).then((s) =>
-    console.log(`CrunchyCone API server on ${s.url}`),
-  )
+  startCrunchyConeServer({ apiKey: process.env.API_KEY, projectId: process.env.PROJECT_ID, port: Number(process.env.PORT || 0) }).then((s) => {
+    console.log(`CrunchyCone API server on ${s.url}`)
+    // Stored bytes live in a temporary directory: remove it on the way out.
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => s.close().then(() => process.exit(0)))
+  })
 }

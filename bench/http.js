@@ -1,0 +1,137 @@
+'use strict'
+// Benchmark cases over HTTP: the CrunchyCone provider against the local API server (run in its own
+// process, so it does not share the benchmark's JS thread), versus what the original library does
+// (`fetch` the record, `fetch` a signed URL, `fetch` the bytes, `Readable.fromWeb`), and curl.
+
+const path = require('node:path')
+const { spawn, spawnSync } = require('node:child_process')
+const { Readable } = require('node:stream')
+
+const API_KEY = 'bench-key'
+const PROJECT = 'bench'
+
+async function startApiServer() {
+  const script = path.join(__dirname, '..', '__test__', 'servers', 'crunchycone.js')
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, PORT: '0', API_KEY, PROJECT_ID: PROJECT },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`API server exited with ${code}`)))
+    child.stdout.on('data', (d) => {
+      const m = /on (http:\S+)/.exec(String(d))
+      if (m) resolve(m[1])
+    })
+  })
+  return {
+    url,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', resolve)
+      child.kill('SIGTERM')
+    }),
+  }
+}
+
+/** The original's getFileStreamByExternalId: three requests, then `Readable.fromWeb`. */
+async function originalStream(api, externalId, range) {
+  const headers = { 'X-API-Key': API_KEY, 'Content-Type': 'application/json' }
+  const record = await (await fetch(`${api}/api/v1/storage/files/by-external-id/${encodeURIComponent(externalId)}`, { headers })).json()
+  const signed = await (
+    await fetch(`${api}/api/v1/storage/files/${record.data.file_id}/download?returnSignedUrl=true`, { method: 'GET', headers: { 'X-API-Key': API_KEY } })
+  ).json()
+  const res = await fetch(signed.data.signedUrl, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {} })
+  return Readable.fromWeb(res.body)
+}
+
+async function consume(stream) {
+  let n = 0
+  for await (const chunk of stream) n += chunk.byteLength
+  return n
+}
+
+/** Case 2 (throughput) and the CrunchyCone half of case 4 (time to first byte). */
+async function httpCases({ file, size, rounds, interleave, median, quick }) {
+  const { CrunchyConeProvider } = require('..')
+  const server = await startApiServer()
+  try {
+    const provider = new CrunchyConeProvider({ apiUrl: server.url, apiKey: API_KEY, projectId: PROJECT })
+    const id = 'bench-big'
+    await provider.uploadFile({ external_id: id, key: 'bench/big.bin', filePath: file })
+    const signedUrl = await provider.getFileUrlByExternalId(id)
+    const expect = (want) => (n) => {
+      if (n !== want) throw new Error(`read ${n} of ${want} bytes`)
+    }
+    const MiB = 1 << 20
+    const full = await interleave(
+      {
+        ours: async () => expect(size)(await consume((await provider.getFileStreamByExternalId(id)).stream)),
+        'fetch + Readable.fromWeb (original)': async () => expect(size)(await consume(await originalStream(server.url, id))),
+        'curl -o /dev/null': async () => {
+          const r = spawnSync('curl', ['-sf', '-o', '/dev/null', signedUrl])
+          if (r.status !== 0) throw new Error(`curl exited with ${r.status}`)
+        },
+      },
+      rounds,
+    )
+    const RANGES = quick ? 200 : 1000
+    const RANGE = 64 * 1024
+    const rangeAt = (i) => {
+      const start = (i * 7 * RANGE) % (size - RANGE)
+      return { start, end: start + RANGE - 1 }
+    }
+    const ranges = await interleave(
+      {
+        ours: async () => {
+          for (let i = 0; i < RANGES; i++) expect(RANGE)(await consume((await provider.getFileStreamByExternalId(id, rangeAt(i))).stream))
+        },
+        'fetch + Readable.fromWeb (original)': async () => {
+          for (let i = 0; i < RANGES; i++) expect(RANGE)(await consume(await originalStream(server.url, id, rangeAt(i))))
+        },
+      },
+      Math.max(2, rounds - 2),
+    )
+    // Time to first byte of a 1-byte range.
+    const ttfb = { ours: [], 'fetch + Readable.fromWeb (original)': [] }
+    const first = async (open) => {
+      const t = process.hrtime.bigint()
+      const stream = await open()
+      for await (const _ of stream) break
+      return Number(process.hrtime.bigint() - t) / 1e6
+    }
+    for (let i = 0; i < (quick ? 50 : 200); i++) {
+      ttfb.ours.push(await first(async () => (await provider.getFileStreamByExternalId(id, { start: 0, end: 0 })).stream))
+      ttfb['fetch + Readable.fromWeb (original)'].push(await first(() => originalStream(server.url, id, { start: 0, end: 0 })))
+    }
+    const mibs = (secs) => Object.fromEntries(Object.entries(secs).map(([k, s]) => [k, size / MiB / s]))
+    const fullMibs = mibs(full)
+    const ms = Object.fromEntries(Object.entries(ttfb).map(([k, v]) => [k, median(v)]))
+    return [
+      {
+        title: `Case 2: CrunchyCone signed-URL download (local API server), ${size / MiB} MiB full read (MiB/s) and ${RANGES} sequential 64 KiB ranges (s)`,
+        unit: 'MiB/s or s',
+        values: {
+          'full read, ours (MiB/s)': fullMibs.ours,
+          'full read, fetch + Readable.fromWeb (MiB/s)': fullMibs['fetch + Readable.fromWeb (original)'],
+          'full read, curl (MiB/s)': fullMibs['curl -o /dev/null'],
+          [`${RANGES} ranges, ours (s)`]: ranges.ours,
+          [`${RANGES} ranges, fetch + Readable.fromWeb (s)`]: ranges['fetch + Readable.fromWeb (original)'],
+        },
+        targets: [
+          { name: 'full read vs fetch + Readable.fromWeb', ratio: fullMibs.ours / fullMibs['fetch + Readable.fromWeb (original)'], target: 2 },
+          { name: 'full read vs curl', ratio: fullMibs.ours / fullMibs['curl -o /dev/null'], target: 0.6 },
+          { name: `${RANGES} ranges vs fetch + Readable.fromWeb`, ratio: ranges['fetch + Readable.fromWeb (original)'] / ranges.ours, target: 2 },
+        ],
+      },
+      {
+        title: 'Case 4 (CrunchyCone): time to first byte of a 1-byte range (ms, lower is better)',
+        unit: 'ms',
+        values: ms,
+        targets: [{ name: 'CrunchyCone TTFB vs the original flow (ours / baseline)', ratio: ms.ours / ms['fetch + Readable.fromWeb (original)'], maxRatio: 0.7 }],
+      },
+    ]
+  } finally {
+    await server.stop()
+  }
+}
+
+module.exports = { httpCases }
