@@ -33,7 +33,12 @@ pub enum Body {
     Async(BoxStream<'static, Result<Bytes>>),
 }
 
-pub type Opener = BoxFuture<'static, Result<Opened>>;
+/// How a provider finds and opens an object: an async lookup (HTTP), or blocking work (files) that
+/// runs on the libuv pool like the reads that follow it.
+pub enum Opener {
+    Async(BoxFuture<'static, Result<Opened>>),
+    Blocking(Box<dyn FnOnce() -> Result<Opened> + Send>),
+}
 
 /// What a provider hands back once the object is found.
 pub struct Opened {
@@ -137,7 +142,7 @@ pub struct NativeStream {
     opener: Mutex<Option<Opener>>,
     reader: Slot,
     /// Set by `open()`: which way `read()` fills buffers.
-    is_async: AtomicBool,
+    is_async: Arc<AtomicBool>,
     token: CancellationToken,
 }
 
@@ -146,7 +151,7 @@ impl NativeStream {
         NativeStream {
             opener: Mutex::new(Some(opener)),
             reader: Arc::default(),
-            is_async: AtomicBool::new(false),
+            is_async: Arc::default(),
             token: CancellationToken::new(),
         }
     }
@@ -254,45 +259,102 @@ impl Task for ReadInto {
     }
 }
 
-#[napi]
-impl NativeStream {
-    /// Finds the object. Resolves with its metadata; rejects if `cancel()` comes first.
-    #[napi]
-    pub async fn open(&self) -> napi::Result<StreamInfo> {
-        let opener = self.opener.lock().unwrap().take();
-        let opener =
-            opener.ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
-        let opened = tokio::select! {
-            biased;
-            _ = self.token.cancelled() => Err(Error::Aborted),
-            opened = opener => opened,
-        }?;
-        let info = StreamInfo {
-            content_type: opened.content_type,
-            content_length: opened.range.length as f64,
-            total: opened.range.total as f64,
-            start: opened.range.start as f64,
-            end: opened.range.end() as f64,
-            partial: opened.range.partial,
-            last_modified_ms: opened.last_modified_ms,
-            etag: opened.etag,
-            cache_control: opened.cache_control,
-            extra: opened.extra,
-        };
-        let mut slot = self.reader.lock().await;
-        // A cancel() that raced the open wins: nothing stays open waiting for GC.
+/// Makes an opened body readable and returns its metadata. A `cancel()` that raced the open wins:
+/// the body is dropped here, so nothing stays open waiting for GC.
+fn install(
+    slot: &mut Option<Reader>,
+    is_async: &AtomicBool,
+    token: &CancellationToken,
+    opened: Opened,
+) -> Result<StreamInfo> {
+    if token.is_cancelled() {
+        return Err(Error::Aborted);
+    }
+    let range = opened.range;
+    is_async.store(matches!(opened.body, Body::Async(_)), Ordering::Release);
+    *slot = Some(Reader {
+        body: opened.body,
+        pending: Bytes::new(),
+        expected: range.length,
+        remaining: range.length,
+    });
+    Ok(StreamInfo {
+        content_type: opened.content_type,
+        content_length: range.length as f64,
+        total: range.total as f64,
+        start: range.start as f64,
+        end: range.end() as f64,
+        partial: range.partial,
+        last_modified_ms: opened.last_modified_ms,
+        etag: opened.etag,
+        cache_control: opened.cache_control,
+        extra: opened.extra,
+    })
+}
+
+/// A blocking `open()`, run on the libuv thread pool.
+pub struct OpenTask {
+    open: Option<Box<dyn FnOnce() -> Result<Opened> + Send>>,
+    reader: Slot,
+    is_async: Arc<AtomicBool>,
+    token: CancellationToken,
+}
+
+impl Task for OpenTask {
+    type Output = StreamInfo;
+    type JsValue = StreamInfo;
+
+    fn compute(&mut self) -> napi::Result<StreamInfo> {
+        let open = self
+            .open
+            .take()
+            .ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
         if self.token.is_cancelled() {
             return Err(Error::Aborted.into());
         }
-        self.is_async
-            .store(matches!(opened.body, Body::Async(_)), Ordering::Release);
-        *slot = Some(Reader {
-            body: opened.body,
-            pending: Bytes::new(),
-            expected: opened.range.length,
-            remaining: opened.range.length,
-        });
+        let opened = open()?;
+        let mut slot = self.reader.blocking_lock();
+        Ok(install(&mut slot, &self.is_async, &self.token, opened)?)
+    }
+
+    fn resolve(&mut self, _env: Env, info: StreamInfo) -> napi::Result<StreamInfo> {
         Ok(info)
+    }
+}
+
+#[napi]
+impl NativeStream {
+    /// Finds the object. Resolves with its metadata; rejects if `cancel()` comes first.
+    #[napi(ts_return_type = "Promise<StreamInfo>")]
+    pub fn open<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, StreamInfo>> {
+        let opener = self.opener.lock().unwrap().take();
+        let opener =
+            opener.ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
+        let (reader, is_async, token) = (
+            self.reader.clone(),
+            self.is_async.clone(),
+            self.token.clone(),
+        );
+        match opener {
+            Opener::Async(fut) => env.spawn_future(async move {
+                let opened = tokio::select! {
+                    biased;
+                    _ = token.cancelled() => Err(Error::Aborted),
+                    opened = fut => opened,
+                }?;
+                let mut slot = reader.lock().await;
+                Ok(install(&mut slot, &is_async, &token, opened)?)
+            }),
+            Opener::Blocking(open) => {
+                let task = OpenTask {
+                    open: Some(open),
+                    reader,
+                    is_async,
+                    token,
+                };
+                Ok(env.spawn(task)?.promise_object())
+            }
+        }
     }
 
     /// Reads the next bytes into `buffer` (up to its length); resolves with how many. Fails if the

@@ -89,7 +89,8 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
       if (res.destroyed) return body.destroy()
       const room = (faults.afterBytes ?? 0) - sent
       if (room > 0) {
-        res.write(chunk.subarray(0, room))
+        // Flushed before any fault, so the client really has these bytes.
+        await new Promise((resolve) => res.write(chunk.subarray(0, room), resolve))
         sent += Math.min(room, chunk.length)
         if (room >= chunk.length) continue
       }

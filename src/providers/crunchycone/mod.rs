@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
 use crate::range::{self, RangeRequest, Requested};
-use crate::stream::{self, Body, NativeStream, Opened};
+use crate::stream::{self, Body, NativeStream, Opened, Opener};
 use crate::visibility::{parse_visibility, VisibilityResult, VisibilityStatus};
 use client::{encode, Api, FileMeta};
 pub use config::ConfigInput;
@@ -463,8 +463,7 @@ impl CrunchyConeStore {
     ) -> napi::Result<NativeStream> {
         let api = self.api()?;
         let req = RangeRequest { start, end }.check()?;
-        Ok(NativeStream::new(Box::pin(
-            api.open(target(key, by_external_id), req),
-        )))
+        let open = api.open(target(key, by_external_id), req);
+        Ok(NativeStream::new(Opener::Async(Box::pin(open))))
     }
 }

@@ -16,7 +16,7 @@ use napi_derive::napi;
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
 use crate::range::{self, RangeRequest, Requested};
-use crate::stream::{Body, NativeStream, Opened};
+use crate::stream::{Body, NativeStream, Opened, Opener};
 use crate::visibility::{parse_visibility, visibility_name, VisibilityResult, VisibilityStatus};
 use catalog::{read_sidecar, Catalog};
 pub use upload::{NativeUpload, UploadOptions};
@@ -351,7 +351,7 @@ impl LocalStore {
         crate::keys::validate(&key)?;
         let req = RangeRequest { start, end }.check()?;
         let store = self.store.clone();
-        let opener = Box::pin(blocking(move || store.open(&key, req, include_metadata)));
+        let opener = Opener::Blocking(Box::new(move || store.open(&key, req, include_metadata)));
         Ok(NativeStream::new(opener))
     }
 }
