@@ -3,6 +3,9 @@
 // process, so it does not share the benchmark's JS thread), versus what the original library does
 // (`fetch` the record, `fetch` a signed URL, `fetch` the bytes, `Readable.fromWeb`), and curl.
 
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { Readable } = require('node:stream')
@@ -10,10 +13,53 @@ const { Readable } = require('node:stream')
 const API_KEY = 'bench-key'
 const PROJECT = 'bench'
 
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+
+/** nginx (Debian's nginx-light) serving `dir`: the fast file server behind the signed URLs. */
+async function startNginx(dir) {
+  const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p))
+  if (!nginx) return null
+  const port = await freePort()
+  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-nginx-'))
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${run}/${t};`).join(' ')
+  fs.writeFileSync(
+    path.join(run, 'nginx.conf'),
+    `daemon off; worker_processes 1; pid ${run}/nginx.pid; error_log ${run}/error.log;
+     events { worker_connections 1024; }
+     http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; ${temp}
+       default_type application/octet-stream;
+       server { listen 127.0.0.1:${port}; root ${dir}; location / { } } }`,
+  )
+  const child = spawn(nginx, ['-c', path.join(run, 'nginx.conf'), '-p', run], { stdio: 'ignore' })
+  for (let i = 0; i < 50; i++) {
+    if (await new Promise((r) => net.connect(port, '127.0.0.1').on('connect', function () { this.end(); r(true) }).on('error', () => r(false)))) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => {
+        fs.rmSync(run, { recursive: true, force: true })
+        resolve()
+      })
+      child.kill('SIGTERM')
+    }),
+  }
+}
+
 async function startApiServer() {
   const script = path.join(__dirname, '..', '__test__', 'servers', 'crunchycone.js')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-api-'))
+  fs.chmodSync(dir, 0o755) // nginx's workers run as another user
+  const files = await startNginx(dir)
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, PORT: '0', API_KEY, PROJECT_ID: PROJECT },
+    env: { ...process.env, PORT: '0', API_KEY, PROJECT_ID: PROJECT, STORAGE_DIR: dir, ...(files ? { FILE_SERVER_URL: files.url } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const url = await new Promise((resolve, reject) => {
@@ -25,10 +71,14 @@ async function startApiServer() {
   })
   return {
     url,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', resolve)
-      child.kill('SIGTERM')
-    }),
+    fileServer: files ? 'nginx' : 'the API server (Node)',
+    stop: async () => {
+      await new Promise((resolve) => {
+        child.once('exit', resolve)
+        child.kill('SIGTERM')
+      })
+      await files?.stop()
+    },
   }
 }
 
@@ -107,7 +157,7 @@ async function httpCases({ file, size, rounds, interleave, median, quick }) {
     const ms = Object.fromEntries(Object.entries(ttfb).map(([k, v]) => [k, median(v)]))
     return [
       {
-        title: `Case 2: CrunchyCone signed-URL download (local API server), ${size / MiB} MiB full read (MiB/s) and ${RANGES} sequential 64 KiB ranges (s)`,
+        title: `Case 2: CrunchyCone signed-URL download (local API server, bytes from ${server.fileServer}), ${size / MiB} MiB full read (MiB/s) and ${RANGES} sequential 64 KiB ranges (s)`,
         unit: 'MiB/s or s',
         values: {
           'full read, ours (MiB/s)': fullMibs.ours,

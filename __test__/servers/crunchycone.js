@@ -21,8 +21,10 @@ const { pipeline } = require('node:stream/promises')
 
 const PAGE_MAX = 100
 
-function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_test', port = 0 } = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-api-'))
+// `fileServerUrl`: when set, signed download URLs point at that static file server (serving `dir`
+// by file id, e.g. nginx for the benchmark) instead of this process.
+function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_test', port = 0, dir, fileServerUrl } = {}) {
+  dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-api-'))
   const secret = crypto.randomBytes(16).toString('hex')
   const files = new Map() // file_id → record
   const stats = { signedUrlRequests: 0, downloads: 0, requests: 0, listRequests: 0 }
@@ -174,7 +176,7 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
       stats.signedUrlRequests++
       const disposition = url.searchParams.get('disposition') || ''
       const expires = Math.floor(Date.now() / 1000) + 600
-      const signedUrl = `${base}/signed/${record.file_id}?expires=${expires}&disposition=${disposition}&signature=${sign(record.file_id, expires, disposition)}`
+      const signedUrl = `${fileServerUrl ?? `${base}/signed`}/${record.file_id}?expires=${expires}&disposition=${disposition}&signature=${sign(record.file_id, expires, disposition)}`
       return send(res, 200, { data: { signedUrl, expiresAt: new Date(expires * 1000).toISOString() } })
     }
     return fail(res, 404, 'Not Found', 'Route not found')
@@ -259,7 +261,8 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
 module.exports = { startCrunchyConeServer }
 
 if (require.main === module) {
-  startCrunchyConeServer({ apiKey: process.env.API_KEY, projectId: process.env.PROJECT_ID, port: Number(process.env.PORT || 0) }).then((s) => {
+  const env = process.env
+  startCrunchyConeServer({ apiKey: env.API_KEY, projectId: env.PROJECT_ID, port: Number(env.PORT || 0), dir: env.STORAGE_DIR, fileServerUrl: env.FILE_SERVER_URL }).then((s) => {
     console.log(`CrunchyCone API server on ${s.url}`)
     // Stored bytes live in a temporary directory: remove it on the way out.
     for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => s.close().then(() => process.exit(0)))
