@@ -238,26 +238,9 @@ export interface StorageProvider {
 }
 
 /** Files on disk under `CRUNCHYCONE_LOCALSTORAGE_PATH`, each with a `<key>.json` metadata file. */
-export declare class LocalStorageProvider implements StorageProvider {
+export interface LocalStorageProvider extends Required<StorageProvider> {}
+export declare class LocalStorageProvider {
   constructor()
-  uploadFile(options: StorageUploadOptions): Promise<StorageUploadResult>
-  deleteFile(key: string): Promise<void>
-  deleteFileByExternalId(externalId: string): Promise<void>
-  getFileUrl(key: string, expiresIn?: number, options?: FileUrlOptions): Promise<string>
-  getFileUrlByExternalId(externalId: string, expiresIn?: number, options?: FileUrlOptions): Promise<string>
-  fileExists(key: string): Promise<boolean>
-  fileExistsByExternalId(externalId: string): Promise<boolean>
-  findFileByExternalId(externalId: string): Promise<StorageFileInfo | null>
-  listFiles(options?: ListFilesOptions): Promise<ListFilesResult>
-  searchFiles(options: SearchFilesOptions): Promise<SearchFilesResult>
-  isAvailable(): Promise<boolean>
-  setFileVisibility(key: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
-  setFileVisibilityByExternalId(externalId: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
-  getFileVisibility(key: string): Promise<FileVisibilityStatus>
-  getFileVisibilityByExternalId(externalId: string): Promise<FileVisibilityStatus>
-  setMultipleFileVisibility(keys: string[], visibility: 'public' | 'private'): Promise<FileVisibilityResult[]>
-  getFileStream(key: string, options?: FileStreamOptions): Promise<FileStreamResult>
-  getFileStreamByExternalId(externalId: string, options?: FileStreamOptions): Promise<FileStreamResult>
 }
 
 export interface CrunchyConeConfig {
@@ -298,26 +281,9 @@ export interface CrunchyConeFileMetadata {
  * Files kept by the CrunchyCone storage API. Configuration: the config object, then
  * `CRUNCHYCONE_API_KEY` / `CRUNCHYCONE_API_URL` / `CRUNCHYCONE_PROJECT_ID`, then `crunchycone.toml`.
  */
-export declare class CrunchyConeProvider implements StorageProvider {
+export interface CrunchyConeProvider extends Required<StorageProvider> {}
+export declare class CrunchyConeProvider {
   constructor(config?: Partial<CrunchyConeConfig>)
   setUserId(userId: string): void
-  uploadFile(options: StorageUploadOptions): Promise<StorageUploadResult>
-  deleteFile(key: string): Promise<void>
-  deleteFileByExternalId(externalId: string): Promise<void>
-  getFileUrl(key: string, expiresIn?: number, options?: FileUrlOptions): Promise<string>
-  getFileUrlByExternalId(externalId: string, expiresIn?: number, options?: FileUrlOptions): Promise<string>
-  fileExists(key: string): Promise<boolean>
-  fileExistsByExternalId(externalId: string): Promise<boolean>
-  findFileByExternalId(externalId: string): Promise<StorageFileInfo | null>
-  listFiles(options?: ListFilesOptions): Promise<ListFilesResult>
-  searchFiles(options: SearchFilesOptions): Promise<SearchFilesResult>
-  isAvailable(): Promise<boolean>
-  setFileVisibility(key: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
-  setFileVisibilityByExternalId(externalId: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
   updateFileVisibilityById(fileId: string, visibility: 'public' | 'private'): Promise<FileVisibilityResult>
-  getFileVisibility(key: string): Promise<FileVisibilityStatus>
-  getFileVisibilityByExternalId(externalId: string): Promise<FileVisibilityStatus>
-  setMultipleFileVisibility(keys: string[], visibility: 'public' | 'private'): Promise<FileVisibilityResult[]>
-  getFileStream(key: string, options?: FileStreamOptions): Promise<FileStreamResult>
-  getFileStreamByExternalId(externalId: string, options?: FileStreamOptions): Promise<FileStreamResult>
 }

@@ -4,10 +4,10 @@
 // at construction), then crunchycone.toml.
 
 const fs = require('node:fs')
-const path = require('node:path')
 const { CrunchyConeStore } = require('../native')
 const { call, fromNative } = require('../errors')
-const { toFileInfo, toListResult, toListOptions, toBuffer, visibilityResult, visibilityStatus } = require('../convert')
+const { checkSource, sendUpload, listThrough } = require('../provider')
+const { toFileInfo, visibilityResult, visibilityStatus } = require('../convert')
 const { openFileStream, checkStreamOptions } = require('../stream')
 
 class CrunchyConeProvider {
@@ -33,13 +33,10 @@ class CrunchyConeProvider {
   }
 
   async uploadFile(options) {
-    const { filePath, stream, buffer } = options ?? {}
-    if ([filePath, stream, buffer].filter(Boolean).length !== 1) {
-      throw new Error('Exactly one of filePath, stream, or buffer must be provided')
-    }
-    let size = options.size
-    if (buffer) size = buffer.length
-    else if (filePath) size = (await fs.promises.stat(filePath)).size
+    checkSource(options)
+    const { buffer, filePath } = options
+    // The presigned PUT declares its length: known for buffers and files, given for streams.
+    const size = buffer ? buffer.length : filePath ? (await fs.promises.stat(filePath)).size : options.size
     const upload = await call(() =>
       this.#native.beginUpload({
         external_id: options.external_id,
@@ -51,29 +48,12 @@ class CrunchyConeProvider {
         size,
       }),
     )
-    let r
-    try {
-      if (buffer) await upload.write(toBuffer(buffer))
-      else if (filePath) await upload.copyFrom(path.resolve(filePath))
-      else for await (const chunk of stream) await upload.write(toBuffer(chunk))
-      r = await upload.finish()
-    } catch (e) {
-      await upload.abort()
-      const name = options.filename || options.external_id || 'unknown'
-      throw new Error(
-        `Upload failed for file "${name}": ${fromNative(e).message} (external_id: ${options.external_id}, file_path: ${upload.filePath})`,
-      )
-    }
-    return {
-      external_id: r.external_id,
-      key: r.key,
-      url: r.url,
-      size: r.size,
-      contentType: r.contentType,
-      metadata: r.metadata ?? undefined,
-      visibility: r.visibility,
-      publicUrl: r.publicUrl ?? undefined,
-    }
+    const name = options.filename || options.external_id || 'unknown'
+    return sendUpload(
+      upload,
+      options,
+      (cause) => `Upload failed for file "${name}": ${cause} (external_id: ${options.external_id}, file_path: ${upload.filePath})`,
+    )
   }
 
   async deleteFile(key) {
@@ -106,22 +86,12 @@ class CrunchyConeProvider {
   }
 
   async listFiles(options = {}) {
-    const startedAt = Date.now()
-    try {
-      return toListResult(await call(() => this.#native.list(toListOptions(options), false)), startedAt)
-    } catch (e) {
-      throw new Error(`Failed to list files: ${e.message}`)
-    }
+    return listThrough(this.#native, options, false)
   }
 
   async searchFiles(options = {}) {
-    const startedAt = Date.now()
-    try {
-      const result = toListResult(await call(() => this.#native.list(toListOptions(options), true)), startedAt)
-      return { ...result, query: options.query ?? '', searchFields: options.searchFields }
-    } catch (e) {
-      throw new Error(`Failed to search files: ${e.message}`)
-    }
+    const result = await listThrough(this.#native, options, true)
+    return { ...result, query: options.query ?? '', searchFields: options.searchFields }
   }
 
   async isAvailable() {

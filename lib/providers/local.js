@@ -5,7 +5,8 @@
 const path = require('node:path')
 const { LocalStore } = require('../native')
 const { call, fromNative, storageError } = require('../errors')
-const { toFileInfo, toListResult, toListOptions, toBuffer, visibilityResult, visibilityStatus } = require('../convert')
+const { checkSource, sendUpload, listThrough } = require('../provider')
+const { toFileInfo, visibilityResult, visibilityStatus } = require('../convert')
 const { openFileStream, checkStreamOptions } = require('../stream')
 
 const notFoundById = (id) => storageError(`File with external_id "${id}" not found`, 'NotFound')
@@ -24,10 +25,7 @@ class LocalStorageProvider {
   }
 
   async uploadFile(options) {
-    const { filePath, stream, buffer } = options ?? {}
-    if ([filePath, stream, buffer].filter(Boolean).length !== 1) {
-      throw new Error('Exactly one of filePath, stream, or buffer must be provided')
-    }
+    checkSource(options)
     const upload = await call(() =>
       this.#native.beginUpload({
         external_id: options.external_id,
@@ -38,26 +36,7 @@ class LocalStorageProvider {
         metadata: options.metadata,
       }),
     )
-    let r
-    try {
-      if (buffer) await upload.write(toBuffer(buffer))
-      else if (filePath) await upload.copyFrom(path.resolve(filePath))
-      else for await (const chunk of stream) await upload.write(toBuffer(chunk))
-      r = await upload.finish()
-    } catch (e) {
-      upload.abort()
-      throw new Error(`Failed to upload file: ${fromNative(e).message}`)
-    }
-    return {
-      external_id: r.external_id,
-      key: r.key,
-      url: r.url,
-      size: r.size,
-      contentType: r.contentType,
-      metadata: r.metadata ?? undefined,
-      visibility: r.visibility,
-      publicUrl: r.publicUrl ?? undefined,
-    }
+    return sendUpload(upload, options, (cause) => `Failed to upload file: ${cause}`)
   }
 
   async deleteFile(key) {
@@ -94,22 +73,12 @@ class LocalStorageProvider {
   }
 
   async listFiles(options = {}) {
-    const startedAt = Date.now()
-    try {
-      return toListResult(await call(() => this.#native.list(toListOptions(options), false)), startedAt)
-    } catch (e) {
-      throw new Error(`Failed to list files: ${e.message}`)
-    }
+    return listThrough(this.#native, options, false)
   }
 
   async searchFiles(options = {}) {
-    const startedAt = Date.now()
-    try {
-      const result = toListResult(await call(() => this.#native.list(toListOptions(options), true)), startedAt)
-      return { ...result, query: options.query, searchFields: options.searchFields }
-    } catch (e) {
-      throw new Error(`Failed to search files: ${e.message}`)
-    }
+    const result = await listThrough(this.#native, options, true)
+    return { ...result, query: options.query, searchFields: options.searchFields }
   }
 
   async isAvailable() {

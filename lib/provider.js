@@ -1,0 +1,45 @@
+'use strict'
+// What every provider class does the same way around its native store: the one-source rule,
+// feeding an upload from a buffer, a file path or a stream, and listing.
+
+const path = require('node:path')
+const { call, fromNative } = require('./errors')
+const { toBuffer, toFileInfo, toListOptions, toListResult } = require('./convert')
+
+/** The original's rule: exactly one of filePath, stream, buffer (counted by truthiness). */
+function checkSource({ filePath, stream, buffer } = {}) {
+  if ([filePath, stream, buffer].filter(Boolean).length !== 1) {
+    throw new Error('Exactly one of filePath, stream, or buffer must be provided')
+  }
+}
+
+/**
+ * Sends the source into a native upload and finishes it; on failure aborts it (removing what it
+ * wrote) and throws `describe(cause)`. Resolves with the original's `StorageUploadResult`.
+ */
+async function sendUpload(upload, { buffer, filePath, stream }, describe) {
+  let r
+  try {
+    if (buffer) await upload.write(toBuffer(buffer))
+    else if (filePath) await upload.copyFrom(path.resolve(filePath))
+    else for await (const chunk of stream) await upload.write(toBuffer(chunk))
+    r = await upload.finish()
+  } catch (e) {
+    await upload.abort()
+    throw new Error(describe(fromNative(e).message))
+  }
+  const { lastModified, etag, ...result } = toFileInfo(r)
+  return result
+}
+
+/** `listFiles` (or `searchFiles` with `search`) through the native store's `list`. */
+async function listThrough(native, options, search) {
+  const startedAt = Date.now()
+  try {
+    return toListResult(await call(() => native.list(toListOptions(options), search)), startedAt)
+  } catch (e) {
+    throw new Error(`Failed to ${search ? 'search' : 'list'} files: ${e.message}`)
+  }
+}
+
+module.exports = { checkSource, sendUpload, listThrough }
