@@ -328,6 +328,13 @@ function conformance(adapter) {
           assert.ok((await collect(s.stream)).equals(data.subarray(0, 10)))
           controller.abort()
           await s.cleanup()
+          // Still a complete, cleanly ended stream: nothing errored it after the fact.
+          if (responseType === 'node') {
+            assert.equal(s.stream.readableEnded, true)
+            assert.equal(s.stream.errored, null)
+          } else {
+            assert.deepEqual(await s.stream.getReader().read(), { done: true, value: undefined })
+          }
         })
 
         it(`${responseType}: a slow consumer never trips the timeout`, async () => {
@@ -345,10 +352,18 @@ function conformance(adapter) {
           await unread.cleanup()
           await unread.cleanup()
           const partly = await stream(big.key, { responseType })
-          const reader = responseType === 'web' ? partly.stream.getReader() : null
-          if (reader) await reader.read()
-          else await new Promise((r) => partly.stream.once('data', r))
-          await partly.cleanup()
+          if (responseType === 'web') {
+            const reader = partly.stream.getReader()
+            assert.ok((await reader.read()).value.byteLength > 0)
+            await partly.cleanup()
+            await assert.rejects(reader.read(), { name: 'AbortError' })
+          } else {
+            const closed = new Promise((r) => partly.stream.once('close', r))
+            await new Promise((r) => partly.stream.once('data', r))
+            await partly.cleanup()
+            await closed
+            assert.equal(partly.stream.destroyed, true)
+          }
           await partly.cleanup()
         })
       }

@@ -9,6 +9,7 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { conformance } = require('./conformance')
 const { freshRoot, localProvider, originalSidecar, writeAsOriginal, fifo } = require('./helpers/local')
+const os = require('node:os')
 const { pattern, collect, uniqueId } = require('./helpers/util')
 
 let root
@@ -21,9 +22,6 @@ conformance({
   async create() {
     root = freshRoot()
     return localProvider(root)
-  },
-  async stalledKey() {
-    return fifo(root, `stall/${uniqueId('fifo')}`)
   },
 })
 
@@ -296,5 +294,70 @@ describe('local: lookups by external id with another process writing', () => {
     const other = localProvider(dir)
     assert.equal((await other.findFileByExternalId('late')).size, 4)
     assert.equal((await provider.listFiles({ limit: 1000 })).totalCount, 199)
+  })
+})
+
+describe('local: review fixes', () => {
+  let dir, provider, outside
+  before(() => {
+    const parent = freshRoot('links')
+    dir = path.join(parent, 'root')
+    outside = path.join(parent, 'outside')
+    fs.mkdirSync(dir)
+    fs.mkdirSync(outside)
+    fs.writeFileSync(path.join(outside, 'secret.txt'), 'TOP SECRET')
+    fs.symlinkSync(outside, path.join(dir, 'link'))
+    fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(dir, 'file-link.txt'))
+    provider = localProvider(dir)
+  })
+
+  it('refuses paths through symbolic links, reading, writing and deleting nothing outside', async () => {
+    const invalid = { code: 'InvalidKey', message: /symbolic links/ }
+    await assert.rejects(provider.getFileStream('link/secret.txt'), invalid)
+    await assert.rejects(provider.uploadFile({ external_id: uniqueId(), key: 'link/written.txt', buffer: Buffer.from('x') }), invalid)
+    await assert.rejects(provider.uploadFile({ external_id: uniqueId(), key: 'link/new/deep.txt', buffer: Buffer.from('x') }), invalid)
+    await assert.rejects(provider.deleteFile('link/secret.txt'), invalid)
+    await assert.rejects(provider.getFileStream('file-link.txt'), invalid)
+    assert.deepEqual(fs.readdirSync(outside), ['secret.txt'])
+    assert.equal(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8'), 'TOP SECRET')
+  })
+
+  it('never serves, deletes or rewrites a metadata file through key methods', async () => {
+    await provider.uploadFile({ external_id: 'meta-doc', key: 'm/doc', buffer: Buffer.from('doc') })
+    const refused = { code: 'InvalidKey', message: /metadata of another file/ }
+    await assert.rejects(provider.getFileStream('m/doc.json'), refused)
+    await assert.rejects(provider.deleteFile('m/doc.json'), refused)
+    await assert.rejects(provider.fileExists('m/doc.json'), refused)
+    assert.equal((await provider.findFileByExternalId('meta-doc')).key, 'm/doc')
+    // A user's own JSON content is not mistaken for metadata by setFileVisibility.
+    await provider.uploadFile({ external_id: 'meta-user', key: 'm/user.bin', buffer: Buffer.from('u') })
+    fs.writeFileSync(path.join(dir, 'm/user.bin.json'), '{"mine": true}')
+    const r = await provider.setFileVisibility('m/user.bin', 'public')
+    assert.equal(r.success, false)
+    assert.equal(fs.readFileSync(path.join(dir, 'm/user.bin.json'), 'utf8'), '{"mine": true}')
+  })
+
+  it('refuses FIFOs at once, without tying up the thread pool', async () => {
+    const { key } = fifo(dir, 'pipes/stalled')
+    for (let i = 0; i < 6; i++) {
+      await assert.rejects(provider.getFileStream(key, { timeout: 5000 }), { code: 'NotFound' })
+    }
+    assert.equal(await fs.promises.readFile(path.join(outside, 'secret.txt'), 'utf8'), 'TOP SECRET')
+  })
+
+  it('checks every key of a batch before changing any', async () => {
+    await provider.uploadFile({ external_id: 'batch', key: 'b/1.txt', buffer: Buffer.from('1') })
+    await assert.rejects(provider.setMultipleFileVisibility(['b/1.txt', '../bad'], 'public'), { code: 'InvalidKey' })
+    assert.equal((await provider.getFileVisibility('b/1.txt')).visibility, 'private')
+  })
+
+  it('pages without sortBy in a stable order, losing no file', async () => {
+    const d = freshRoot('paging')
+    const p = localProvider(d)
+    for (let i = 0; i < 30; i++) await p.uploadFile({ external_id: `p${i}`, key: `p/f${i}.txt`, buffer: Buffer.from('x') })
+    const seen = []
+    for (let offset = 0; offset < 30; offset += 10) seen.push(...(await p.listFiles({ limit: 10, offset })).files.map((f) => f.key))
+    assert.equal(new Set(seen).size, 30)
+    assert.deepEqual((await p.listFiles({ limit: 30 })).files.map((f) => f.key), seen)
   })
 })

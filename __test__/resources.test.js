@@ -99,4 +99,21 @@ describe('stream resources', () => {
     }
     assert.equal(after, before, `new descriptors: ${describeFds().filter((d) => !listed.includes(d)).join(', ')}`)
   })
+
+  it('cleanup(), cancel and results dropped unread all give their descriptors back', async () => {
+    const before = openFds()
+    for (let i = 0; i < 100; i++) {
+      const s = await provider.getFileStream('fd/file.bin', { responseType: i % 2 ? 'web' : 'node' })
+      if (i % 3 === 0) await s.cleanup()
+      else if (i % 3 === 1) (i % 2 ? s.stream.cancel() : s.stream.destroy())
+      // else: dropped without reading or cleanup, for the garbage collector
+    }
+    let after = openFds()
+    for (let i = 0; i < 100 && after > before; i++) {
+      global.gc?.()
+      await sleep(20)
+      after = openFds()
+    }
+    assert.equal(after, before)
+  })
 })

@@ -43,23 +43,32 @@ function withTimeout(promise, ms, handle) {
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
 }
 
+// A lease is one open handle counted against the read-ahead budget. It is ended by the stream
+// finishing, failing, being cancelled or cleaned up, or, for a result dropped unread, by GC.
+function endLease(lease) {
+  lease.handle.cancel()
+  if (lease.counted) openStreams--
+  lease.counted = false
+}
+const dropped = new FinalizationRegistry(endLease)
+
 // `link` ties the native handle to the caller's signal: `link.onAbort` is what an abort does at the
-// current stage (reject the open, error the stream), `link.release()` cancels the handle and drops
+// current stage (reject the open, error the stream), `link.release()` ends the lease and drops
 // the one listener, so a long-lived signal does not collect listeners.
 function linkSignal(handle, signal) {
+  const lease = { handle, counted: false }
   const link = {
     onAbort: null,
-    counted: false,
-    // Called once the handle is open; `release()` undoes it.
-    count() {
+    // Called once the handle is open and `stream` is built.
+    count(stream) {
       openStreams++
-      link.counted = true
+      lease.counted = true
+      dropped.register(stream, lease, lease)
     },
     release() {
       signal?.removeEventListener('abort', abort)
-      handle.cancel()
-      if (link.counted) openStreams--
-      link.counted = false
+      dropped.unregister(lease)
+      endLease(lease)
     },
     failure(e) {
       return signal?.aborted ? signal.reason : fromNative(e)
@@ -175,9 +184,9 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
     throw link.failure(e)
   }
 
-  link.count()
   const build = responseType === 'web' ? toWeb : toNode
   const stream = build(handle, link, info.contentLength, timeout)
+  link.count(stream)
   return {
     stream,
     contentType: info.contentType,
@@ -193,9 +202,12 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
       ...(info.extra ?? {}),
       ...providerSpecific,
     },
+    // Releases the file or connection at once. A Node stream is destroyed (a reader sees a premature
+    // close); a Web stream still being read errors with an AbortError.
     async cleanup() {
       link.release()
       if (responseType === 'node') stream.destroy()
+      else link.onAbort?.(new DOMException('The stream was released by cleanup()', 'AbortError'))
     },
   }
 }

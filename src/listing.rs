@@ -261,8 +261,8 @@ pub fn validate(o: &ListOptions) -> Result<()> {
 }
 
 /// Filters, sorts and pages `files`. `search` enables the text query and the search-only filters.
+/// Callers run [`validate`] first, before any I/O.
 pub fn query(files: Vec<FileRecord>, o: &ListOptions, search: bool) -> Result<ListResult> {
-    validate(o)?;
     let mut files: Vec<FileRecord> = files
         .into_iter()
         .filter(|f| passes_filters(f, o) && (!search || matches_query(f, o)))

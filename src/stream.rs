@@ -384,9 +384,15 @@ impl NativeStream {
     pub fn cancel(&self) {
         self.token.cancel();
         self.opener.lock().unwrap().take();
-        // A read in flight holds the lock; it sees the token and releases the body itself.
-        if let Ok(mut slot) = self.reader.try_lock() {
-            *slot = None;
+        match self.reader.try_lock() {
+            Ok(mut slot) => *slot = None,
+            // A read or open in flight holds the body: release it as soon as that one lets go.
+            Err(_) => {
+                let reader = self.reader.clone();
+                napi::bindgen_prelude::spawn(async move {
+                    *reader.lock().await = None;
+                });
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 //! another process are always seen. A sidecar modified within the last two seconds is not trusted
 //! (its mtime may not yet tell two writes apart) and is re-read on the next walk.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -45,8 +45,8 @@ struct Entry {
 #[derive(Default)]
 struct Inner {
     built: bool,
-    /// Sidecar key (its path without `.json`) → what was read.
-    entries: HashMap<String, Entry>,
+    /// Sidecar key (its path without `.json`) → what was read; ordered, so listings are stable.
+    entries: BTreeMap<String, Entry>,
     by_id: HashMap<String, BTreeSet<String>>,
 }
 
@@ -88,9 +88,10 @@ fn walk(
             format!("{rel}/{name}")
         };
         let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
+        // Links are never followed (they could lead outside the root), only noted as present.
+        if ft.is_dir() && !ft.is_symlink() {
             walk(&entry.path(), &path, present, jsons);
-        } else if name.ends_with(SUFFIX) {
+        } else if name.ends_with(SUFFIX) && !ft.is_symlink() {
             if let Ok(m) = entry.metadata() {
                 jsons.push((path.clone(), m));
             }
@@ -131,7 +132,7 @@ impl Catalog {
             inner.entries.insert(key, entry);
         }
         // `x.json` is content, not the sidecar of `x`, when it has a sidecar of its own.
-        let is_content = |key: &str, entries: &HashMap<String, Entry>| {
+        let is_content = |key: &str, entries: &BTreeMap<String, Entry>| {
             entries
                 .get(&format!("{key}{SUFFIX}"))
                 .is_some_and(|e| e.sidecar.is_some())
@@ -159,17 +160,20 @@ impl Catalog {
         listed
     }
 
-    /// Keys the index holds for `id`, after a first walk if there was none yet.
-    pub fn candidates(&self, id: &str) -> Vec<String> {
-        if !self.inner.lock().unwrap().built {
+    /// Keys the index holds for `id`, after a first walk if there was none yet; and whether that
+    /// walk happened now.
+    pub fn candidates(&self, id: &str) -> (Vec<String>, bool) {
+        let walked = !self.inner.lock().unwrap().built;
+        if walked {
             self.refresh();
         }
         let inner = self.inner.lock().unwrap();
-        inner
+        let keys = inner
             .by_id
             .get(id)
             .map(|keys| keys.iter().cloned().collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        (keys, walked)
     }
 
     /// Records a file this process just wrote, so that the next lookup finds it without a walk.

@@ -5,9 +5,9 @@ mod catalog;
 mod sidecar;
 mod upload;
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,16 +47,45 @@ impl Store {
         })
     }
 
+    /// The file of `key` under the root. Beyond the key rules, refuses a path that passes through a
+    /// symbolic link (it could lead outside the root) and a path that holds another file's metadata.
     fn path(&self, key: &str) -> Result<PathBuf> {
-        Ok(self.root.join(crate::keys::validate(key)?))
+        let key = crate::keys::validate(key)?;
+        let refuse = |reason| Error::InvalidKey {
+            key: key.to_string(),
+            reason,
+        };
+        let mut at = self.root.clone();
+        for segment in key.split('/') {
+            at.push(segment);
+            match fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(refuse("keys must not pass through symbolic links"))
+                }
+                Ok(_) => {}
+                Err(_) => break, // the rest does not exist yet
+            }
+        }
+        let path = self.root.join(key);
+        if let Some(owner) = key.strip_suffix(sidecar::SUFFIX) {
+            if read_sidecar(&path, owner).is_some() {
+                return Err(refuse("this path holds the metadata of another file"));
+            }
+        }
+        Ok(path)
     }
 
     fn sidecar_path(&self, key: &str) -> Result<PathBuf> {
-        Ok(self.root.join(format!(
-            "{}{}",
-            crate::keys::validate(key)?,
-            sidecar::SUFFIX
-        )))
+        let mut path = self.path(key)?.into_os_string();
+        path.push(sidecar::SUFFIX);
+        let path = PathBuf::from(path);
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::InvalidKey {
+                key: key.to_string(),
+                reason: "its metadata file is a symbolic link",
+            });
+        }
+        Ok(path)
     }
 
     fn url(&self, key: &str) -> String {
@@ -91,13 +120,8 @@ impl Store {
     /// none checks out. A sidecar whose content file is gone is deleted, as the original does.
     fn find(&self, id: &str) -> Result<Option<FileRecord>> {
         self.ready()?;
-        for attempt in 0..2 {
-            let keys = if attempt == 0 {
-                self.catalog.candidates(id)
-            } else {
-                self.catalog.refresh();
-                self.catalog.candidates(id)
-            };
+        let (mut keys, mut walked) = self.catalog.candidates(id);
+        loop {
             for key in keys {
                 let Some(s) = self
                     .sidecar(&key)
@@ -112,6 +136,11 @@ impl Store {
                 }
                 let _ = fs::remove_file(self.sidecar_path(&key)?);
             }
+            if walked {
+                break;
+            }
+            self.catalog.refresh();
+            (keys, walked) = (self.catalog.candidates(id).0, true);
         }
         Ok(None)
     }
@@ -144,20 +173,10 @@ impl Store {
             return Ok(failed(format!("File with key {key} not found")));
         }
         let path = self.sidecar_path(key)?;
-        let mut s = match fs::read(&path) {
-            Ok(bytes) => match sidecar::Sidecar::parse(&bytes) {
-                Some(s) => s,
-                None => {
-                    return Ok(failed(
-                        "Failed to update file visibility metadata: invalid metadata JSON".into(),
-                    ))
-                }
-            },
-            Err(e) => {
-                return Ok(failed(format!(
-                    "Failed to update file visibility metadata: {e}"
-                )))
-            }
+        let Some(mut s) = read_sidecar(&path, key) else {
+            return Ok(failed(
+                "Failed to update file visibility metadata: no valid metadata file".into(),
+            ));
         };
         let url = self.url(key);
         s.set_visibility(public.then_some(url.as_str()));
@@ -213,10 +232,15 @@ impl Store {
     fn open(&self, key: &str, req: Option<Requested>, include_metadata: bool) -> Result<Opened> {
         let path = self.path(key)?;
         let not_found = || Error::NotFound(format!("File not found: {key}"));
-        let mut file = File::open(&path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => not_found(),
-            _ => Error::io(format!("Failed to open file {key}"), e),
-        })?;
+        // O_NONBLOCK: opening a FIFO or device must not wait; only regular files are served.
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => not_found(),
+                _ => Error::io(format!("Failed to open file {key}"), e),
+            })?;
         let meta = file
             .metadata()
             .map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
@@ -324,6 +348,10 @@ impl LocalStore {
         visibility: String,
     ) -> napi::Result<Vec<VisibilityResult>> {
         let public = parse_visibility(&visibility)?;
+        // All keys are checked before any file changes.
+        for key in &keys {
+            crate::keys::validate(key)?;
+        }
         let store = self.store.clone();
         Ok(blocking(move || {
             keys.iter()

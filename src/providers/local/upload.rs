@@ -58,17 +58,11 @@ impl Upload {
         };
         let dest = store.path(&key)?;
         // The original keeps metadata in `<key>.json`, so `doc.json` and the sidecar of `doc` are one
-        // path. Refuse a key that would overwrite another file's metadata, or whose metadata would
-        // overwrite another file.
-        if let Some(owner) = key.strip_suffix(SUFFIX) {
-            if store.sidecar(owner)?.is_some() {
-                return Err(Error::InvalidKey {
-                    key,
-                    reason: "this path holds the metadata of another file",
-                });
-            }
-        }
-        if store.sidecar(&format!("{key}{SUFFIX}"))?.is_some() {
+        // path. `path()` refuses a key that is another file's metadata; refuse too a key whose
+        // metadata would overwrite another file.
+        let metadata_key = format!("{key}{SUFFIX}");
+        let metadata_own = store.root.join(format!("{metadata_key}{SUFFIX}"));
+        if super::catalog::read_sidecar(&metadata_own, &metadata_key).is_some() {
             return Err(Error::InvalidKey {
                 key,
                 reason: "its metadata file would overwrite another file",
@@ -120,10 +114,6 @@ impl Upload {
         self.file()?
             .sync_data()
             .map_err(|e| Error::io("Failed to write file", e))?;
-        fs::rename(&self.tmp, &self.dest)
-            .map_err(|e| Error::io("Failed to move file into place", e))?;
-        // In place: nothing temporary is left for Drop to remove.
-        self.file = None;
         let o = &self.options;
         let content_type = match &o.content_type {
             Some(ct) => ct.clone(),
@@ -131,7 +121,6 @@ impl Upload {
                 .to_string(),
         };
         let url = self.store.url(&self.key);
-        let public = o.public.unwrap_or(false);
         let s = Sidecar::new(sidecar::New {
             external_id: &o.external_id,
             key: &self.key,
@@ -140,12 +129,24 @@ impl Upload {
             size: self.size,
             last_modified: Utc::now(),
             url: &url,
-            public,
+            public: o.public.unwrap_or(false),
             metadata: o.metadata.as_ref(),
         });
+        // Both new files are complete before either replaces anything: a failure up to here leaves
+        // the previous file and its metadata as they were.
         let sidecar_path = self.store.sidecar_path(&self.key)?;
-        write_atomically(&sidecar_path, &s.to_bytes())
-            .map_err(|e| Error::io("Failed to write metadata", e))?;
+        let sidecar_tmp = temp_path(&sidecar_path);
+        let staged = fs::write(&sidecar_tmp, s.to_bytes())
+            .and_then(|()| fs::rename(&self.tmp, &self.dest))
+            .and_then(|()| {
+                // In place: nothing temporary is left for Drop to remove.
+                self.file = None;
+                fs::rename(&sidecar_tmp, &sidecar_path)
+            });
+        if let Err(e) = staged {
+            let _ = fs::remove_file(&sidecar_tmp);
+            return Err(Error::io("Failed to move file into place", e));
+        }
         self.store.catalog.note(&o.external_id, &self.key);
         let mut record = s.record();
         record.metadata = o.metadata.clone();
