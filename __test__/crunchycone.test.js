@@ -268,7 +268,6 @@ describe('crunchycone: large uploads in constant memory', () => {
       const size = 64 * MiB
       const chunk = pattern(MiB, 3)
       let sent = 0
-      const source = kind === 'node' ? nodeStreamOf(Buffer.alloc(0)) : null
       const generate = () => {
         if (sent >= size) return null
         sent += chunk.length
@@ -278,7 +277,6 @@ describe('crunchycone: large uploads in constant memory', () => {
         kind === 'node'
           ? new (require('node:stream').Readable)({ read() { this.push(generate()) } })
           : new ReadableStream({ pull(c) { const b = generate(); if (b) c.enqueue(new Uint8Array(b)); else c.close() } })
-      void source
       global.gc?.()
       const base = process.memoryUsage().rss
       let peak = base
@@ -320,5 +318,85 @@ describe('crunchycone: the local API server itself', () => {
     const anonymous = await fetch(`${server.url}/api/v1/storage/files/by-external-id/srv`)
     assert.equal(anonymous.status, 401)
     assert.deepEqual(await anonymous.json(), { error: 'Unauthorized', message: 'Invalid or missing API key' })
+  })
+})
+
+describe('crunchycone: review fixes', () => {
+  let server, provider
+  before(async () => {
+    server = await freshServer()
+    provider = providerFor(server)
+  })
+  after(() => faults(server, {}))
+
+  it('redacts an API key and signed URLs that a server echoes into its errors', async () => {
+    await faults(server, { apiError: true })
+    const err = await provider.findFileByExternalId('x').catch((e) => e)
+    await faults(server, {})
+    assert.match(err.message, /^CrunchyCone API error \(500 Internal Server Error\) \| URL: .* \| Method: GET \| Error: Internal/)
+    assert.ok(!err.message.includes(API_KEY), err.message)
+    assert.ok(err.message.includes('key [redacted] failed at'), err.message)
+    assert.ok(err.message.includes('/x?[redacted]'), err.message)
+    assert.ok(!/abc123|token=t/.test(err.message), err.message)
+  })
+
+  it('a storage failure during the upload leaves no record behind', async () => {
+    await faults(server, { putError: true })
+    const err = await provider.uploadFile({ external_id: 'put-fails', key: 'pf/a.bin', buffer: Buffer.alloc(1000) }).catch((e) => e)
+    await faults(server, {})
+    assert.match(err.message, /^Upload failed for file "put-fails": Upload to presigned URL failed: Status: 500 Internal Server Error/)
+    assert.equal([...server.files.values()].some((r) => r.external_id === 'put-fails'), false)
+    assert.equal(await provider.findFileByExternalId('put-fails'), null)
+  })
+
+  it('an upload slower than the timeout succeeds while it makes progress', async () => {
+    const slow = providerFor(server, { timeout: 400 })
+    await faults(server, { slowPut: true })
+    const body = pattern(1536 * 1024, 11)
+    const r = await slow.uploadFile({ external_id: uniqueId(), key: 'slow/up.bin', stream: nodeStreamOf(body, 16 * 1024), size: body.length })
+    await faults(server, {})
+    assert.equal(r.size, body.length)
+    assert.ok((await collect((await provider.getFileStream('slow/up.bin')).stream)).equals(body))
+  })
+
+  it("a stalled body times out after the config's timeout, or the call's own", async () => {
+    const key = (await provider.uploadFile({ external_id: uniqueId(), key: 'stall/t.bin', buffer: pattern(400_000, 2) })).key
+    const short = providerFor(server, { timeout: 300 })
+    await faults(server, { mode: 'stall', afterBytes: 100_000 })
+    const a = await short.getFileStream(key)
+    await assert.rejects(collect(a.stream), { code: 'Timeout', message: 'File stream request timeout after 300ms' })
+    const b = await short.getFileStream(key, { timeout: 900 })
+    await assert.rejects(collect(b.stream), { code: 'Timeout', message: 'File stream request timeout after 900ms' })
+    await faults(server, {})
+  })
+
+  it('refreshes a signed URL the storage no longer accepts', async () => {
+    const key = (await provider.uploadFile({ external_id: uniqueId(), key: 'rot/a.txt', buffer: Buffer.from('rotated') })).key
+    assert.equal((await collect((await provider.getFileStream(key)).stream)).toString(), 'rotated')
+    await fetch(`${server.url}/__rotate`, { method: 'POST' })
+    await fetch(`${server.url}/__reset`, { method: 'POST' })
+    assert.equal((await collect((await provider.getFileStream(key)).stream)).toString(), 'rotated')
+    assert.equal((await (await fetch(`${server.url}/__stats`)).json()).signedUrlRequests, 1)
+  })
+
+  it('a stream promises what the response carries, not what the record says', async () => {
+    const key = (await provider.uploadFile({ external_id: uniqueId(), key: 'rec/a.txt', buffer: Buffer.from('hello world') })).key
+    const record = [...server.files.values()].find((r) => r.storage_key === key)
+    record.actual_file_size = 0 // a record out of step with the stored bytes
+    const s = await provider.getFileStream(key, { start: 0 })
+    assert.equal((await collect(s.stream)).toString(), 'hello world')
+    assert.deepEqual(s.range, { start: 0, end: 10, total: 11 })
+    record.actual_file_size = 11
+  })
+
+  it('finds keys on a server whose storage keys differ from the proposed paths', async () => {
+    const other = await startCrunchyConeServer({ apiKey: API_KEY, projectId: 'proj_1', storageKeyPrefix: 'projects/proj_1/' })
+    servers.push(other)
+    const p = providerFor(other)
+    const r = await p.uploadFile({ external_id: 'sk', key: 'docs/a.txt', buffer: Buffer.from('stored') })
+    assert.equal(r.key, 'projects/proj_1/docs/a.txt')
+    assert.equal(await p.fileExists(r.key), true)
+    assert.equal(await p.fileExists('docs/a.txt'), true)
+    assert.equal((await collect((await p.getFileStream(r.key)).stream)).toString(), 'stored')
   })
 })

@@ -4,9 +4,7 @@ pub const DEFAULT: &str = "application/octet-stream";
 
 /// Content type for a file name or key, from its extension, case-insensitively.
 pub fn from_name(name: &str) -> &'static str {
-    let ext = crate::keys::extname(name)
-        .trim_start_matches('.')
-        .to_ascii_lowercase();
+    let ext = crate::keys::extname(name).trim_start_matches('.').to_ascii_lowercase();
     match ext.as_str() {
         "jpg" | "jpeg" => "image/jpeg",
         "png" => "image/png",

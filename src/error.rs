@@ -25,12 +25,11 @@ pub enum Error {
     /// The source ended before delivering every promised byte, or delivered more.
     Truncated { expected: u64, received: u64 },
     /// An I/O failure, with what was being done.
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
     /// A failure reported by the backend, already worded for the caller.
     Provider(String),
+    /// An HTTP error status from an API not covered by the variants above.
+    Api { status: u16, message: String },
 }
 
 impl Error {
@@ -45,14 +44,27 @@ impl Error {
             Error::Unauthorized(_) => "Unauthorized",
             Error::Truncated { .. } => "Truncated",
             Error::Io { .. } => "Io",
-            Error::Provider(_) => "Provider",
+            Error::Provider(_) | Error::Api { .. } => "Provider",
         }
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io {
-            context: context.into(),
-            source,
+        Error::Io { context: context.into(), source }
+    }
+
+    /// The same error, its message prefixed (`Failed to …: <message>`), its code kept.
+    pub fn prefixed(self, prefix: &str) -> Self {
+        let p = |m: String| format!("{prefix}: {m}");
+        match self {
+            Error::NotFound(m) => Error::NotFound(p(m)),
+            Error::InvalidRange(m) => Error::InvalidRange(p(m)),
+            Error::InvalidInput(m) => Error::InvalidInput(p(m)),
+            Error::Timeout(m) => Error::Timeout(p(m)),
+            Error::Unauthorized(m) => Error::Unauthorized(p(m)),
+            Error::Provider(m) => Error::Provider(p(m)),
+            Error::Api { status, message } => Error::Api { status, message: p(message) },
+            Error::Io { context, source } => Error::Io { context: p(context), source },
+            other => other,
         }
     }
 }
@@ -65,9 +77,8 @@ impl fmt::Display for Error {
             | Error::InvalidInput(m)
             | Error::Timeout(m)
             | Error::Unauthorized(m)
-            | Error::Provider(m) => {
-                f.write_str(m)
-            }
+            | Error::Provider(m)
+            | Error::Api { message: m, .. } => f.write_str(m),
             Error::InvalidKey { key, reason } => write!(f, "Invalid key {key:?}: {reason}"),
             Error::Aborted => f.write_str("The operation was aborted"),
             Error::Truncated { expected, received } => write!(
@@ -85,9 +96,6 @@ impl std::error::Error for Error {}
 /// message; `lib/errors.js` strips it and sets `error.code`. This is the only place that writes it.
 impl From<Error> for napi::Error {
     fn from(e: Error) -> Self {
-        napi::Error::new(
-            napi::Status::GenericFailure,
-            format!("[{}] {}", e.code(), e),
-        )
+        napi::Error::new(napi::Status::GenericFailure, format!("[{}] {}", e.code(), e))
     }
 }

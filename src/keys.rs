@@ -7,12 +7,7 @@ use crate::error::{Error, Result};
 
 /// Checks a key and returns it unchanged.
 pub fn validate(key: &str) -> Result<&str> {
-    let bad = |reason| {
-        Err(Error::InvalidKey {
-            key: key.to_string(),
-            reason,
-        })
-    };
+    let bad = |reason| Err(Error::InvalidKey { key: key.to_string(), reason });
     if key.is_empty() {
         return bad("keys must not be empty");
     }
@@ -60,28 +55,10 @@ mod tests {
 
     #[test]
     fn refuses_escapes_and_oddities() {
-        for key in [
-            "",
-            "../x",
-            "a/../../x",
-            "/etc/passwd",
-            "a\\b",
-            "a\0b",
-            "a//b",
-            "./a",
-            "a/.",
-            "a/",
-        ] {
+        for key in ["", "../x", "a/../../x", "/etc/passwd", "a\\b", "a\0b", "a//b", "./a", "a/.", "a/"] {
             assert!(validate(key).is_err(), "{key:?} should be refused");
         }
-        for key in [
-            "a",
-            "a/b.txt",
-            ".hidden",
-            "a/..b",
-            "dir/a b.txt",
-            "ü/名前.txt",
-        ] {
+        for key in ["a", "a/b.txt", ".hidden", "a/..b", "dir/a b.txt", "ü/名前.txt"] {
             assert_eq!(validate(key).unwrap(), key);
         }
     }
@@ -99,10 +76,7 @@ mod tests {
 
     #[test]
     fn generates_original_key_shape() {
-        assert_eq!(
-            generate("ext_1", Some("photo.JPG"), 42),
-            "files/ext_1-42.JPG"
-        );
+        assert_eq!(generate("ext_1", Some("photo.JPG"), 42), "files/ext_1-42.JPG");
         assert_eq!(generate("ext_1", None, 42), "files/ext_1-42");
     }
 }

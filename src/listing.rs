@@ -111,9 +111,7 @@ fn count(name: &str, v: Option<f64>) -> Result<Option<usize>> {
     match v {
         None => Ok(None),
         Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 => Ok(Some(v as usize)),
-        Some(v) => Err(Error::InvalidInput(format!(
-            "{name} must be a non-negative integer, got {v}"
-        ))),
+        Some(v) => Err(Error::InvalidInput(format!("{name} must be a non-negative integer, got {v}"))),
     }
 }
 
@@ -126,32 +124,12 @@ fn passes_filters(f: &FileRecord, o: &ListOptions) -> bool {
     let before = |bound: Option<f64>| check(bound.zip(lm).map(|(b, t)| t <= b));
     check(o.prefix.as_ref().map(|p| f.key.starts_with(p.as_str())))
         && check(o.key_pattern.as_ref().map(|p| glob_match(p, &f.key)))
-        && check(
-            o.external_id_prefix
-                .as_ref()
-                .map(|p| f.external_id.starts_with(p.as_str())),
-        )
-        && check(
-            o.external_id_pattern
-                .as_ref()
-                .map(|p| glob_match(p, &f.external_id)),
-        )
-        && check(
-            o.external_ids
-                .as_ref()
-                .map(|ids| ids.contains(&f.external_id)),
-        )
+        && check(o.external_id_prefix.as_ref().map(|p| f.external_id.starts_with(p.as_str())))
+        && check(o.external_id_pattern.as_ref().map(|p| glob_match(p, &f.external_id)))
+        && check(o.external_ids.as_ref().map(|ids| ids.contains(&f.external_id)))
         && check(o.content_type.as_ref().map(|c| &f.content_type == c))
-        && check(
-            o.content_type_prefix
-                .as_ref()
-                .map(|c| f.content_type.starts_with(c.as_str())),
-        )
-        && check(
-            o.filename
-                .as_ref()
-                .map(|n| name.to_lowercase().contains(&n.to_lowercase())),
-        )
+        && check(o.content_type_prefix.as_ref().map(|c| f.content_type.starts_with(c.as_str())))
+        && check(o.filename.as_ref().map(|n| name.to_lowercase().contains(&n.to_lowercase())))
         && check(o.filename_pattern.as_ref().map(|p| glob_match(p, name)))
         && check(o.min_size.map(|m| f.size >= m))
         && check(o.max_size.map(|m| f.size <= m))
@@ -161,23 +139,14 @@ fn passes_filters(f: &FileRecord, o: &ListOptions) -> bool {
         && before(o.modified_before)
         && check(o.metadata.as_ref().map(|want| {
             let have = f.metadata.as_ref();
-            want.iter()
-                .all(|(k, v)| have.and_then(|m| m.get(k)) == Some(v))
+            want.iter().all(|(k, v)| have.and_then(|m| m.get(k)) == Some(v))
         }))
         && check(o.has_metadata.as_ref().map(|keys| {
             let have = f.metadata.as_ref();
             keys.iter().all(|k| have.is_some_and(|m| m.contains_key(k)))
         }))
-        && check(
-            o.only_public
-                .filter(|b| *b)
-                .map(|_| f.visibility.as_deref() == Some("public")),
-        )
-        && check(
-            o.only_private
-                .filter(|b| *b)
-                .map(|_| f.visibility.as_deref() != Some("public")),
-        )
+        && check(o.only_public.filter(|b| *b).map(|_| f.visibility.as_deref() == Some("public")))
+        && check(o.only_private.filter(|b| *b).map(|_| f.visibility.as_deref() != Some("public")))
 }
 
 /// The text search of `searchFiles`: any selected field matching includes the file.
@@ -205,11 +174,7 @@ fn matches_query(f: &FileRecord, o: &ListOptions) -> bool {
             "contentType" => f.content_type.clone(),
             "key" => f.key.clone(),
             // Searched as its JSON text, as the original does.
-            "metadata" => f
-                .metadata
-                .as_ref()
-                .map(|m| serde_json::to_string(m).unwrap_or_default())
-                .unwrap_or_default(),
+            "metadata" => f.metadata.as_ref().map(|m| serde_json::to_string(m).unwrap_or_default()).unwrap_or_default(),
             _ => return false,
         };
         let value = fold(&value);
@@ -223,9 +188,7 @@ fn matches_query(f: &FileRecord, o: &ListOptions) -> bool {
 
 /// Close to JS `localeCompare` for the common case: letters compare case-insensitively first.
 fn locale_cmp(a: &str, b: &str) -> Ordering {
-    a.to_lowercase()
-        .cmp(&b.to_lowercase())
-        .then_with(|| b.cmp(a))
+    a.to_lowercase().cmp(&b.to_lowercase()).then_with(|| b.cmp(a))
 }
 
 fn sort(files: &mut [FileRecord], by: &str, descending: bool) {
@@ -235,11 +198,7 @@ fn sort(files: &mut [FileRecord], by: &str, descending: bool) {
         "filename" => |a, b| locale_cmp(a.filename(), b.filename()),
         "contentType" => |a, b| locale_cmp(&a.content_type, &b.content_type),
         "size" => |a, b| a.size.total_cmp(&b.size),
-        "lastModified" => |a, b| {
-            a.last_modified_ms
-                .unwrap_or(0.0)
-                .total_cmp(&b.last_modified_ms.unwrap_or(0.0))
-        },
+        "lastModified" => |a, b| a.last_modified_ms.unwrap_or(0.0).total_cmp(&b.last_modified_ms.unwrap_or(0.0)),
         _ => return,
     };
     if descending {
@@ -254,8 +213,7 @@ pub fn validate(o: &ListOptions) -> Result<()> {
     count("limit", o.limit)?;
     count("offset", o.offset)?;
     if let Some(t) = &o.continuation_token {
-        t.parse::<usize>()
-            .map_err(|_| Error::InvalidInput(format!("Invalid continuationToken: {t:?}")))?;
+        t.parse::<usize>().map_err(|_| Error::InvalidInput(format!("Invalid continuationToken: {t:?}")))?;
     }
     Ok(())
 }
@@ -263,10 +221,8 @@ pub fn validate(o: &ListOptions) -> Result<()> {
 /// Filters, sorts and pages `files`. `search` enables the text query and the search-only filters.
 /// Callers run [`validate`] first, before any I/O.
 pub fn query(files: Vec<FileRecord>, o: &ListOptions, search: bool) -> Result<ListResult> {
-    let mut files: Vec<FileRecord> = files
-        .into_iter()
-        .filter(|f| passes_filters(f, o) && (!search || matches_query(f, o)))
-        .collect();
+    let mut files: Vec<FileRecord> =
+        files.into_iter().filter(|f| passes_filters(f, o) && (!search || matches_query(f, o))).collect();
     if let Some(by) = &o.sort_by {
         sort(&mut files, by, o.sort_order.as_deref() == Some("desc"));
     }
@@ -318,11 +274,7 @@ mod tests {
             content_type: crate::content_type::from_name(key).into(),
             last_modified_ms: Some(size * 1000.0),
             etag: None,
-            metadata: meta.map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect()
-            }),
+            metadata: meta.map(|m| m.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             visibility: None,
             public_url: None,
         }
@@ -345,33 +297,18 @@ mod tests {
             rec("a.png", 1.0, None),
             rec("c.txt", 0.0, Some(&[("k", "w")])),
         ];
-        let o = ListOptions {
-            content_type: Some("text/plain".into()),
-            sort_by: Some("size".into()),
-            ..Default::default()
-        };
+        let o =
+            ListOptions { content_type: Some("text/plain".into()), sort_by: Some("size".into()), ..Default::default() };
         let r = query(files.clone(), &o, false).unwrap();
-        assert_eq!(
-            r.files.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(),
-            ["c.txt", "b.txt"]
-        );
+        assert_eq!(r.files.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["c.txt", "b.txt"]);
 
         // maxSize 0 is honoured; files without metadata fail metadata filters.
-        let o = ListOptions {
-            max_size: Some(0.0),
-            ..Default::default()
-        };
+        let o = ListOptions { max_size: Some(0.0), ..Default::default() };
         assert_eq!(query(files.clone(), &o, false).unwrap().files.len(), 1);
         let mut m = Metadata::new();
         m.insert("k".into(), "v".into());
-        let o = ListOptions {
-            metadata: Some(m),
-            ..Default::default()
-        };
-        assert_eq!(
-            query(files.clone(), &o, false).unwrap().files[0].key,
-            "b.txt"
-        );
+        let o = ListOptions { metadata: Some(m), ..Default::default() };
+        assert_eq!(query(files.clone(), &o, false).unwrap().files[0].key, "b.txt");
 
         let o = ListOptions {
             limit: Some(2.0),
@@ -389,27 +326,10 @@ mod tests {
             sort_order: Some("desc".into()),
             ..Default::default()
         };
-        assert_eq!(
-            query(files.clone(), &o, false).unwrap().files[0].key,
-            "a.png"
-        );
+        assert_eq!(query(files.clone(), &o, false).unwrap().files[0].key, "a.png");
 
-        let o = ListOptions {
-            query: Some("\"K\":\"W\"".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            query(files.clone(), &o, true).unwrap().files[0].key,
-            "c.txt"
-        );
-        assert!(query(
-            files,
-            &ListOptions {
-                limit: Some(-1.0),
-                ..Default::default()
-            },
-            false
-        )
-        .is_err());
+        let o = ListOptions { query: Some("\"K\":\"W\"".into()), ..Default::default() };
+        assert_eq!(query(files.clone(), &o, true).unwrap().files[0].key, "c.txt");
+        assert!(query(files, &ListOptions { limit: Some(-1.0), ..Default::default() }, false).is_err());
     }
 }

@@ -40,9 +40,7 @@ impl Resolved {
 fn offset(name: &str, v: f64) -> Result<u64> {
     // 2^53: beyond it JS numbers stop being exact integers.
     if !v.is_finite() || v < 0.0 || v.fract() != 0.0 || v > 9_007_199_254_740_991.0 {
-        return Err(Error::InvalidRange(format!(
-            "Invalid range: {name} must be a non-negative integer, got {v}"
-        )));
+        return Err(Error::InvalidRange(format!("Invalid range: {name} must be a non-negative integer, got {v}")));
     }
     Ok(v as u64)
 }
@@ -54,17 +52,12 @@ impl RangeRequest {
         let end = self.end.map(|v| offset("end", v)).transpose()?;
         if let (Some(s), Some(e)) = (start, end) {
             if s > e {
-                return Err(Error::InvalidRange(format!(
-                    "Invalid range: start ({s}) is greater than end ({e})"
-                )));
+                return Err(Error::InvalidRange(format!("Invalid range: start ({s}) is greater than end ({e})")));
             }
         }
         Ok(match (start, end) {
             (None, None) => None,
-            (s, e) => Some(Requested {
-                start: s.unwrap_or(0),
-                end: e,
-            }),
+            (s, e) => Some(Requested { start: s.unwrap_or(0), end: e }),
         })
     }
 }
@@ -79,12 +72,7 @@ impl Requested {
             )));
         }
         let end = self.end.map_or(total - 1, |e| e.min(total - 1));
-        Ok(Resolved {
-            start: self.start,
-            length: end - self.start + 1,
-            total,
-            partial: true,
-        })
+        Ok(Resolved { start: self.start, length: end - self.start + 1, total, partial: true })
     }
 }
 
@@ -92,12 +80,7 @@ impl Requested {
 pub fn resolve(req: Option<Requested>, total: u64) -> Result<Resolved> {
     match req {
         Some(r) => r.resolve(total),
-        None => Ok(Resolved {
-            start: 0,
-            length: total,
-            total,
-            partial: false,
-        }),
+        None => Ok(Resolved { start: 0, length: total, total, partial: false }),
     }
 }
 
@@ -112,34 +95,10 @@ mod tests {
     #[test]
     fn resolves_like_http() {
         let r = |s, e, total| resolve(req(s, e).unwrap(), total).unwrap();
-        assert_eq!(
-            r(None, None, 10),
-            Resolved {
-                start: 0,
-                length: 10,
-                total: 10,
-                partial: false
-            }
-        );
-        assert_eq!(
-            r(Some(2.0), Some(5.0), 10),
-            Resolved {
-                start: 2,
-                length: 4,
-                total: 10,
-                partial: true
-            }
-        );
+        assert_eq!(r(None, None, 10), Resolved { start: 0, length: 10, total: 10, partial: false });
+        assert_eq!(r(Some(2.0), Some(5.0), 10), Resolved { start: 2, length: 4, total: 10, partial: true });
         assert_eq!(r(Some(7.0), None, 10).length, 3);
-        assert_eq!(
-            r(None, Some(3.0), 10),
-            Resolved {
-                start: 0,
-                length: 4,
-                total: 10,
-                partial: true
-            }
-        );
+        assert_eq!(r(None, Some(3.0), 10), Resolved { start: 0, length: 4, total: 10, partial: true });
         assert_eq!(r(Some(8.0), Some(100.0), 10).end(), 9);
         assert_eq!(r(Some(9.0), Some(9.0), 10).length, 1);
         assert_eq!(r(None, None, 0).length, 0);

@@ -111,10 +111,9 @@ impl Reader {
         let outcome = match failure {
             _ if token.is_cancelled() => Err(Error::Aborted),
             Some(e) => Err(e),
-            None if ended && r.remaining > 0 => Err(Error::Truncated {
-                expected: r.expected,
-                received: r.expected - r.remaining,
-            }),
+            None if ended && r.remaining > 0 => {
+                Err(Error::Truncated { expected: r.expected, received: r.expected - r.remaining })
+            }
             None => Ok(filled as u32),
         };
         if outcome.is_err() || r.remaining == 0 {
@@ -167,12 +166,7 @@ pub struct ReadInto {
 impl ReadInto {
     fn fill(&mut self) -> Result<u32> {
         let mut slot = self.reader.blocking_lock();
-        let Some(Reader {
-            body: Body::Blocking(body),
-            remaining,
-            ..
-        }) = slot.as_mut()
-        else {
+        let Some(Reader { body: Body::Blocking(body), remaining, .. }) = slot.as_mut() else {
             return Err(not_open(&self.token));
         };
         let want = (self.buffer.len() as u64).min(*remaining) as usize;
@@ -200,13 +194,7 @@ impl ReadInto {
 /// has been copied yet, so a slow network gives smaller chunks rather than later ones.
 async fn fill_async(reader: Slot, token: CancellationToken, mut buffer: Buffer) -> Result<u32> {
     let mut slot = reader.lock().await;
-    let Some(Reader {
-        body: Body::Async(body),
-        pending,
-        remaining,
-        ..
-    }) = slot.as_mut()
-    else {
+    let Some(Reader { body: Body::Async(body), pending, remaining, .. }) = slot.as_mut() else {
         return Err(not_open(&token));
     };
     let want = (buffer.len() as u64).min(*remaining) as usize;
@@ -272,12 +260,7 @@ fn install(
     }
     let range = opened.range;
     is_async.store(matches!(opened.body, Body::Async(_)), Ordering::Release);
-    *slot = Some(Reader {
-        body: opened.body,
-        pending: Bytes::new(),
-        expected: range.length,
-        remaining: range.length,
-    });
+    *slot = Some(Reader { body: opened.body, pending: Bytes::new(), expected: range.length, remaining: range.length });
     Ok(StreamInfo {
         content_type: opened.content_type,
         content_length: range.length as f64,
@@ -305,10 +288,7 @@ impl Task for OpenTask {
     type JsValue = StreamInfo;
 
     fn compute(&mut self) -> napi::Result<StreamInfo> {
-        let open = self
-            .open
-            .take()
-            .ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
+        let open = self.open.take().ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
         if self.token.is_cancelled() {
             return Err(Error::Aborted.into());
         }
@@ -328,13 +308,8 @@ impl NativeStream {
     #[napi(ts_return_type = "Promise<StreamInfo>")]
     pub fn open<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, StreamInfo>> {
         let opener = self.opener.lock().unwrap().take();
-        let opener =
-            opener.ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
-        let (reader, is_async, token) = (
-            self.reader.clone(),
-            self.is_async.clone(),
-            self.token.clone(),
-        );
+        let opener = opener.ok_or_else(|| Error::InvalidInput("The stream was already opened".into()))?;
+        let (reader, is_async, token) = (self.reader.clone(), self.is_async.clone(), self.token.clone());
         match opener {
             Opener::Async(fut) => env.spawn_future(async move {
                 let opened = tokio::select! {
@@ -346,12 +321,7 @@ impl NativeStream {
                 Ok(install(&mut slot, &is_async, &token, opened)?)
             }),
             Opener::Blocking(open) => {
-                let task = OpenTask {
-                    open: Some(open),
-                    reader,
-                    is_async,
-                    token,
-                };
+                let task = OpenTask { open: Some(open), reader, is_async, token };
                 Ok(env.spawn(task)?.promise_object())
             }
         }
@@ -360,22 +330,12 @@ impl NativeStream {
     /// Reads the next bytes into `buffer` (up to its length); resolves with how many. Fails if the
     /// source ends before every promised byte. Resolves 0 only when nothing is left to read.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn read<'env>(
-        &self,
-        env: &'env Env,
-        buffer: Buffer,
-    ) -> napi::Result<PromiseRaw<'env, u32>> {
+    pub fn read<'env>(&self, env: &'env Env, buffer: Buffer) -> napi::Result<PromiseRaw<'env, u32>> {
         let (reader, token) = (self.reader.clone(), self.token.clone());
         if self.is_async.load(Ordering::Acquire) {
             env.spawn_future(async move { Ok(fill_async(reader, token, buffer).await?) })
         } else {
-            Ok(env
-                .spawn(ReadInto {
-                    reader,
-                    token,
-                    buffer,
-                })?
-                .promise_object())
+            Ok(env.spawn(ReadInto { reader, token, buffer })?.promise_object())
         }
     }
 

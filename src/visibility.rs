@@ -17,9 +17,7 @@ pub fn parse_visibility(v: &str) -> Result<bool> {
     match v {
         "public" => Ok(true),
         "private" => Ok(false),
-        _ => Err(Error::InvalidInput(format!(
-            "Invalid visibility {v:?}: expected \"public\" or \"private\""
-        ))),
+        _ => Err(Error::InvalidInput(format!("Invalid visibility {v:?}: expected \"public\" or \"private\""))),
     }
 }
 

@@ -23,9 +23,11 @@ const PAGE_MAX = 100
 
 // `fileServerUrl`: when set, signed download URLs point at that static file server (serving `dir`
 // by file id, e.g. nginx for the benchmark) instead of this process.
-function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_test', port = 0, dir, fileServerUrl } = {}) {
+// `storageKeyPrefix`: the server assigns `storage_key = prefix + file_path` (as a real server may)
+// and applies `path_prefix` to `file_path`.
+function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_test', port = 0, dir, fileServerUrl, storageKeyPrefix = '' } = {}) {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-api-'))
-  const secret = crypto.randomBytes(16).toString('hex')
+  let secret = crypto.randomBytes(16).toString('hex')
   const files = new Map() // file_id → record
   const stats = { signedUrlRequests: 0, downloads: 0, requests: 0, listRequests: 0 }
   let faults = {}
@@ -51,7 +53,7 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
   async function serveBytes(req, res, record, disposition) {
     stats.downloads++
     const file = path.join(dir, record.file_id)
-    const size = record.actual_file_size
+    const size = fs.statSync(file).size // the stored bytes, whatever the record says
     const headers = {
       'Content-Type': record.content_type,
       'Accept-Ranges': 'bytes',
@@ -110,6 +112,8 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
   async function api(req, res, url, parts) {
     // parts: path segments after /api/v1
     if (req.headers['x-api-key'] !== apiKey) return fail(res, 401, 'Unauthorized', 'Invalid or missing API key')
+    // A careless backend that echoes secrets into its error bodies.
+    if (faults.apiError) return fail(res, 500, 'Internal', `key ${req.headers['x-api-key']} failed at ${base}/x?signature=abc123&token=t`)
     const [storage, filesSeg, a, b, c] = parts
     if (storage !== 'storage' || filesSeg !== 'files') return fail(res, 404, 'Not Found', 'Route not found')
     const method = req.method
@@ -123,7 +127,7 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
       files.set(file_id, {
         file_id, user_id: 'user_test', project_id: body.project_id, file_path: body.file_path,
         original_filename: body.original_filename, content_type: body.content_type,
-        expected_file_size: body.file_size, actual_file_size: 0, storage_key: body.file_path,
+        expected_file_size: body.file_size, actual_file_size: 0, storage_key: storageKeyPrefix + body.file_path,
         upload_status: 'pending', visibility: body.visibility || 'private', external_id: body.external_id,
         metadata: body.metadata || {}, created_at: now, updated_at: now, etag: '', token: crypto.randomBytes(12).toString('hex'),
       })
@@ -138,7 +142,7 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
       const offset = Number(q.get('offset') ?? 0)
       const fold = (s) => (q.get('case_sensitive') === 'true' ? s : s.toLowerCase())
       let list = [...files.values()].filter((r) => r.upload_status === 'completed')
-      if (q.get('path_prefix')) list = list.filter((r) => r.storage_key.startsWith(q.get('path_prefix')))
+      if (q.get('path_prefix')) list = list.filter((r) => (storageKeyPrefix ? r.file_path : r.storage_key).startsWith(q.get('path_prefix')))
       if (q.get('external_id')) list = list.filter((r) => (r.external_id ?? '').startsWith(q.get('external_id')))
       if (q.get('filename_search')) {
         const needle = fold(q.get('filename_search'))
@@ -191,6 +195,17 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
       if (parts[0] === 'upload' && req.method === 'PUT') {
         const record = files.get(parts[1])
         if (!record || url.searchParams.get('token') !== record.token) return fail(res, 403, 'Forbidden', 'Invalid upload URL')
+        if (faults.putError) {
+          req.resume()
+          return fail(res, 500, 'Internal Server Error', 'Storage write failed')
+        }
+        if (faults.slowPut) {
+          // Takes the body at about 1 MiB/s, in steady small steps.
+          req.on('data', () => {
+            req.pause()
+            setTimeout(() => req.resume(), 60)
+          })
+        }
         const length = Number(req.headers['content-length'])
         if (!Number.isInteger(length)) return fail(res, 411, 'Length Required', 'Content-Length is required')
         const hash = crypto.createHash('md5')
@@ -222,6 +237,10 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
       if (parts[0] === '__faults' && req.method === 'POST') {
         faults = await readJson(req)
         return send(res, 200, faults)
+      }
+      if (parts[0] === '__rotate' && req.method === 'POST') {
+        secret = crypto.randomBytes(16).toString('hex') // every signed URL handed out so far stops working
+        return send(res, 200, {})
       }
       if (parts[0] === '__reset' && req.method === 'POST') {
         faults = {}

@@ -141,7 +141,8 @@ class CrunchyConeProvider {
     } catch (e) {
       throw fromNative(e)
     }
-    return openFileStream(handle, options)
+    // The config's timeout applies to streams unless the call gives its own (0 turns it off).
+    return openFileStream(handle, { ...options, timeout: options.timeout ?? this.#native.streamTimeout() })
   }
 }
 

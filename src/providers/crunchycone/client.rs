@@ -14,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::listing::{FileRecord, Metadata};
 
 const PAGE: u32 = 100;
+/// Paging stops here whatever the server says (ten million records).
+const MAX_RECORDS: u32 = 10_000_000;
 /// Signed URLs are reused until this long before they expire.
 const SIGNED_URL_MARGIN: Duration = Duration::from_secs(30);
 
@@ -22,18 +24,9 @@ pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'*'
-            | b'\''
-            | b'('
-            | b')' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -70,10 +63,7 @@ pub struct FileMeta {
 
 impl FileMeta {
     pub fn key(&self) -> &str {
-        self.storage_key
-            .as_deref()
-            .or(self.file_path.as_deref())
-            .unwrap_or(&self.file_id)
+        self.storage_key.as_deref().or(self.file_path.as_deref()).unwrap_or(&self.file_id)
     }
 
     pub fn size(&self) -> u64 {
@@ -86,46 +76,25 @@ impl FileMeta {
 
     pub fn last_modified_ms(&self) -> Option<f64> {
         let t = self.uploaded_at.as_deref().or(self.updated_at.as_deref())?;
-        Some(
-            chrono::DateTime::parse_from_rfc3339(t)
-                .ok()?
-                .timestamp_millis() as f64,
-        )
+        Some(chrono::DateTime::parse_from_rfc3339(t).ok()?.timestamp_millis() as f64)
     }
 
     /// The original's record → `StorageFileInfo` conversion.
     pub fn record(&self, api_url: &str) -> FileRecord {
         let metadata: Option<Metadata> = self.metadata.as_ref().map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                    )
-                })
-                .collect()
+            m.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect()
         });
         FileRecord {
-            external_id: self
-                .external_id
-                .clone()
-                .unwrap_or_else(|| self.file_id.clone()),
+            external_id: self.external_id.clone().unwrap_or_else(|| self.file_id.clone()),
             key: self.key().to_string(),
             url: format!("{api_url}/api/v1/storage/files/{}/download", self.file_id),
             size: self.size() as f64,
-            content_type: self
-                .content_type
-                .clone()
-                .unwrap_or_else(|| crate::content_type::DEFAULT.into()),
+            content_type: self.content_type.clone().unwrap_or_else(|| crate::content_type::DEFAULT.into()),
             last_modified_ms: self.last_modified_ms(),
             etag: None,
             metadata,
             visibility: Some(self.visibility.clone().unwrap_or_else(|| "private".into())),
-            public_url: if self.is_public() {
-                self.public_url.clone()
-            } else {
-                None
-            },
+            public_url: if self.is_public() { self.public_url.clone() } else { None },
         }
     }
 }
@@ -136,22 +105,19 @@ struct Page {
     files: Vec<FileMeta>,
     #[serde(default)]
     has_more: bool,
+    #[serde(default)]
+    total_count: Option<u64>,
 }
 
 /// Removes what must never reach an error message: the API key, and the query of any URL (where
 /// signatures and tokens live).
 pub fn redact(text: &str, api_key: &str) -> String {
-    let mut out = if api_key.is_empty() {
-        text.to_string()
-    } else {
-        text.replace(api_key, "[redacted]")
-    };
+    // A key too short to be a real secret would garble every message it occurs in.
+    let mut out = if api_key.len() < 8 { text.to_string() } else { text.replace(api_key, "[redacted]") };
     for scheme in ["http://", "https://"] {
         let mut from = 0;
         while let Some(i) = out[from..].find(scheme).map(|i| i + from) {
-            let end = out[i..]
-                .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-                .map_or(out.len(), |e| e + i);
+            let end = out[i..].find(|c: char| c.is_whitespace() || c == '"' || c == '\'').map_or(out.len(), |e| e + i);
             if let Some(q) = out[i..end].find('?') {
                 out.replace_range(i + q..end, "?[redacted]");
             }
@@ -170,21 +136,21 @@ pub struct Api {
 impl Api {
     pub fn new(cfg: Config) -> Result<Self> {
         let timeout = Duration::from_millis(cfg.timeout_ms.into());
+        // API calls get a whole-request timeout each; transfers (uploads, downloads) are timed by
+        // their progress instead, so the client itself only bounds connecting.
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
-            // Covers stalls while reading any body, not only the wait for headers.
-            .read_timeout(timeout)
             .build()
             .map_err(|e| Error::Provider(format!("Failed to create HTTP client: {e}")))?;
-        Ok(Api {
-            http,
-            cfg,
-            signed: Mutex::default(),
-        })
+        Ok(Api { http, cfg, signed: Mutex::default() })
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.cfg.api_url, path)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.cfg.timeout_ms.into())
     }
 
     fn timeout_error(&self) -> Error {
@@ -196,20 +162,13 @@ impl Api {
         if e.is_timeout() {
             return self.timeout_error();
         }
-        Error::Provider(redact(
-            &format!("{what}: {}", e.without_url()),
-            &self.cfg.api_key,
-        ))
+        Error::Provider(redact(&format!("{what}: {}", e.without_url()), &self.cfg.api_key))
     }
 
     /// The original's `CrunchyCone API error (<status> <text>) | URL | Method | Error | Message`.
     fn api_error(&self, status: StatusCode, url: &str, method: &Method, body: &str) -> Error {
         let mut parts = vec![
-            format!(
-                "CrunchyCone API error ({} {})",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            ),
+            format!("CrunchyCone API error ({} {})", status.as_u16(), status.canonical_reason().unwrap_or("")),
             format!("URL: {url}"),
             format!("Method: {method}"),
         ];
@@ -219,53 +178,37 @@ impl Api {
                 if let Some(e) = error {
                     parts.push(format!("Error: {e}"));
                 }
-                if let Some(m) = o
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .filter(|m| Some(*m) != error)
-                {
+                if let Some(m) = o.get("message").and_then(Value::as_str).filter(|m| Some(*m) != error) {
                     parts.push(format!("Message: {m}"));
                 }
                 if let Some(d) = o.get("details") {
                     parts.push(format!("Details: {d}"));
                 }
             }
-            _ if !body.trim().is_empty() => parts.push(format!(
-                "Response: {}",
-                body.chars().take(500).collect::<String>()
-            )),
+            _ if !body.trim().is_empty() => {
+                parts.push(format!("Response: {}", body.chars().take(500).collect::<String>()))
+            }
             _ => {}
         }
         let message = redact(&parts.join(" | "), &self.cfg.api_key);
         match status.as_u16() {
             404 => Error::NotFound(message),
             401 | 403 => Error::Unauthorized(message),
-            _ => Error::Provider(message),
+            status => Error::Api { status, message },
         }
     }
 
     /// One API request; resolves with the JSON body (`{}` for 204).
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value> {
         let url = self.url(path);
-        let mut req = self
-            .http
-            .request(method.clone(), &url)
-            .header("X-API-Key", &self.cfg.api_key)
-            .timeout(Duration::from_millis(self.cfg.timeout_ms.into()));
+        let mut req =
+            self.http.request(method.clone(), &url).header("X-API-Key", &self.cfg.api_key).timeout(self.timeout());
         if let Some(body) = body {
-            req = req
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string());
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| self.transport_error("CrunchyCone API request failed", e))?;
+        let resp = req.send().await.map_err(|e| self.transport_error("CrunchyCone API request failed", e))?;
         let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| self.transport_error("CrunchyCone API request failed", e))?;
+        let text = resp.text().await.map_err(|e| self.transport_error("CrunchyCone API request failed", e))?;
         if !status.is_success() {
             return Err(self.api_error(status, &url, &method, &text));
         }
@@ -273,19 +216,14 @@ impl Api {
             return Ok(Value::Object(Map::new()));
         }
         serde_json::from_str(&text).map_err(|_| {
-            Error::Provider(format!(
-                "CrunchyCone API returned invalid JSON | URL: {url} | Method: {method}"
-            ))
+            Error::Provider(format!("CrunchyCone API returned invalid JSON | URL: {url} | Method: {method}"))
         })
     }
 
     fn data<T: for<'de> Deserialize<'de>>(v: Value, path: &str) -> Result<T> {
         let data = v.get("data").cloned().unwrap_or(Value::Null);
-        serde_json::from_value(data).map_err(|e| {
-            Error::Provider(format!(
-                "Unexpected CrunchyCone API response for {path}: {e}"
-            ))
-        })
+        serde_json::from_value(data)
+            .map_err(|e| Error::Provider(format!("Unexpected CrunchyCone API response for {path}: {e}")))
     }
 
     pub async fn record(&self, file_id: &str) -> Result<FileMeta> {
@@ -299,11 +237,7 @@ impl Api {
     }
 
     /// Every record matching the server-side filters, following the pages.
-    pub async fn list_all(
-        &self,
-        path_prefix: Option<&str>,
-        external_id: Option<&str>,
-    ) -> Result<Vec<FileMeta>> {
+    pub async fn list_all(&self, path_prefix: Option<&str>, external_id: Option<&str>) -> Result<Vec<FileMeta>> {
         let mut out = Vec::new();
         let mut offset = 0;
         loop {
@@ -320,34 +254,32 @@ impl Api {
             let page: Page = Self::data(self.call(Method::GET, &path, None).await?, &path)?;
             let n = page.files.len() as u32;
             out.extend(page.files);
-            if !page.has_more || n == 0 {
+            // A server that ignored `offset` would say `has_more` forever: trust its count too.
+            let counted = page.total_count.is_some_and(|t| out.len() as u64 >= t);
+            if !page.has_more || n == 0 || counted || offset > MAX_RECORDS {
                 return Ok(out);
             }
             offset += n;
         }
     }
 
-    /// The record stored under `key` (its storage key, else its proposed path), on any page.
+    /// The record stored under `key` (its storage key, else its proposed path), on any page. The
+    /// listing is narrowed by `path_prefix` first; a server that applies it to another field gets
+    /// the full listing as a fallback.
     pub async fn find_by_key(&self, key: &str) -> Result<Option<FileMeta>> {
-        let candidates = self.list_all(Some(key), None).await?;
-        Ok(candidates
-            .iter()
-            .find(|f| f.storage_key.as_deref() == Some(key))
-            .or_else(|| {
-                candidates
-                    .iter()
-                    .find(|f| f.file_path.as_deref() == Some(key))
-            })
-            .cloned())
+        let pick = |candidates: Vec<FileMeta>| {
+            let by_storage = candidates.iter().position(|f| f.storage_key.as_deref() == Some(key));
+            let by_path = || candidates.iter().position(|f| f.file_path.as_deref() == Some(key));
+            by_storage.or_else(by_path).map(|i| candidates[i].clone())
+        };
+        if let Some(found) = pick(self.list_all(Some(key), None).await?) {
+            return Ok(Some(found));
+        }
+        Ok(pick(self.list_all(None, None).await?))
     }
 
     /// A signed download URL, reused while it is valid. `fresh` skips the cache (after a 403).
-    pub async fn signed_url(
-        &self,
-        file_id: &str,
-        disposition: Option<&str>,
-        fresh: bool,
-    ) -> Result<String> {
+    pub async fn signed_url(&self, file_id: &str, disposition: Option<&str>, fresh: bool) -> Result<String> {
         let cache_key = (file_id.to_string(), disposition.unwrap_or("").to_string());
         if !fresh {
             if let Some((url, until)) = self.signed.lock().unwrap().get(&cache_key) {
@@ -369,19 +301,16 @@ impl Api {
             .ok_or_else(|| Error::Provider("No valid signed URL found in API response".into()))?
             .to_string();
         if let Some(until) = expiry(holder, &url) {
-            self.signed
-                .lock()
-                .unwrap()
-                .insert(cache_key, (url.clone(), until));
+            let mut cache = self.signed.lock().unwrap();
+            let now = Instant::now();
+            cache.retain(|_, (_, until)| *until > now);
+            cache.insert(cache_key, (url.clone(), until));
         }
         Ok(url)
     }
 
     pub fn forget_signed_url(&self, file_id: &str) {
-        self.signed
-            .lock()
-            .unwrap()
-            .retain(|(id, _), _| id != file_id);
+        self.signed.lock().unwrap().retain(|(id, _), _| id != file_id);
     }
 }
 
@@ -397,29 +326,21 @@ fn expiry(holder: &Value, url: &str) -> Option<Instant> {
         .or_else(|| {
             let query = url.split_once('?')?.1;
             let param = |name: &str| {
-                query.split('&').find_map(|kv| {
-                    kv.split_once('=')
-                        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-                        .map(|(_, v)| v)
-                })
+                query
+                    .split('&')
+                    .find_map(|kv| kv.split_once('=').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
             };
             if let (Some(date), Some(secs)) = (param("X-Amz-Date"), param("X-Amz-Expires")) {
-                let t = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ")
-                    .ok()?
-                    .and_utc();
+                let t = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ").ok()?.and_utc();
                 return Some(
-                    SystemTime::UNIX_EPOCH
-                        + Duration::from_secs(t.timestamp() as u64 + secs.parse::<u64>().ok()?),
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(t.timestamp() as u64 + secs.parse::<u64>().ok()?),
                 );
             }
             param("expires")
                 .and_then(|e| e.parse::<u64>().ok())
                 .map(|e| SystemTime::UNIX_EPOCH + Duration::from_secs(e))
         })?;
-    let left = at
-        .duration_since(now)
-        .ok()?
-        .checked_sub(SIGNED_URL_MARGIN)?;
+    let left = at.duration_since(now).ok()?.checked_sub(SIGNED_URL_MARGIN)?;
     Some(Instant::now() + left)
 }
 
@@ -434,27 +355,16 @@ mod tests {
 
     #[test]
     fn redacts_keys_and_url_queries() {
-        let s = redact(
-            "key sk_123 at https://h/x?sig=abc&t=1 \"http://y/z?a=b\" done",
-            "sk_123",
-        );
-        assert_eq!(
-            s,
-            "key [redacted] at https://h/x?[redacted] \"http://y/z?[redacted]\" done"
-        );
+        let s = redact("key sk_12345678 at https://h/x?sig=abc&t=1 \"http://y/z?a=b\" done", "sk_12345678");
+        assert_eq!(s, "key [redacted] at https://h/x?[redacted] \"http://y/z?[redacted]\" done");
+        assert_eq!(redact("a short key k1 stays", "k1"), "a short key k1 stays");
     }
 
     #[test]
     fn signed_url_expiry() {
-        let far = (SystemTime::now() + Duration::from_secs(600))
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        assert!(expiry(
-            &Value::Null,
-            &format!("http://h/f?expires={far}&signature=x")
-        )
-        .is_some());
+        let far =
+            (SystemTime::now() + Duration::from_secs(600)).duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        assert!(expiry(&Value::Null, &format!("http://h/f?expires={far}&signature=x")).is_some());
         assert!(expiry(&Value::Null, "http://h/f?expires=10").is_none());
         assert!(expiry(&Value::Null, "http://h/f").is_none());
     }

@@ -85,10 +85,7 @@ fn find_toml(cwd: &Path) -> Option<PathBuf> {
 }
 
 fn non_blank(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 pub fn resolve(input: &ConfigInput) -> Result<Config> {
@@ -109,14 +106,7 @@ pub fn resolve(input: &ConfigInput) -> Result<Config> {
     let api_url = non_blank(&input.api_url)
         .or_else(|| non_blank(&input.env_api_url))
         .or_else(|| {
-            toml.environment.as_deref().map(|e| {
-                if e == "dev" {
-                    DEV_API_URL
-                } else {
-                    DEFAULT_API_URL
-                }
-                .to_string()
-            })
+            toml.environment.as_deref().map(|e| if e == "dev" { DEV_API_URL } else { DEFAULT_API_URL }.to_string())
         })
         .unwrap_or_else(|| DEFAULT_API_URL.to_string());
     let project_id = non_blank(&input.project_id)
@@ -148,15 +138,8 @@ mod tests {
 
     #[test]
     fn reads_the_original_toml_shape() {
-        let t =
-            parse_toml("# c\nenvironment = \"dev\"\n[project]\nid = 'proj_1'\n[other]\nid = x\n");
-        assert_eq!(
-            t,
-            Toml {
-                environment: Some("dev".into()),
-                project_id: Some("proj_1".into())
-            }
-        );
+        let t = parse_toml("# c\nenvironment = \"dev\"\n[project]\nid = 'proj_1'\n[other]\nid = x\n");
+        assert_eq!(t, Toml { environment: Some("dev".into()), project_id: Some("proj_1".into()) });
     }
 
     #[test]
@@ -168,23 +151,9 @@ mod tests {
             ..Default::default()
         };
         let c = resolve(&input).unwrap();
-        assert_eq!(
-            (
-                c.api_key.as_str(),
-                c.project_id.as_str(),
-                c.api_url.as_str()
-            ),
-            ("k", "p", "http://x")
-        );
+        assert_eq!((c.api_key.as_str(), c.project_id.as_str(), c.api_url.as_str()), ("k", "p", "http://x"));
         assert_eq!(c.timeout_ms, DEFAULT_TIMEOUT_MS);
-        let missing = resolve(&ConfigInput {
-            api_key: Some("k".into()),
-            ..Default::default()
-        });
-        assert!(missing
-            .err()
-            .unwrap()
-            .to_string()
-            .starts_with("CrunchyCone project ID is required"));
+        let missing = resolve(&ConfigInput { api_key: Some("k".into()), ..Default::default() });
+        assert!(missing.err().unwrap().to_string().starts_with("CrunchyCone project ID is required"));
     }
 }

@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use napi_derive::napi;
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE};
+use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
-use crate::range::{self, RangeRequest, Requested};
+use crate::range::{self, RangeRequest, Requested, Resolved};
 use crate::stream::{self, Body, NativeStream, Opened, Opener};
 use crate::visibility::{parse_visibility, VisibilityResult, VisibilityStatus};
 use client::{encode, Api, FileMeta};
@@ -35,6 +35,14 @@ fn or_not_found<T>(r: Result<T>, not_found: impl FnOnce() -> Error) -> Result<T>
     }
 }
 
+/// `Content-Range: bytes a-b/total` as the range it describes.
+fn parse_content_range(h: &str) -> Option<Resolved> {
+    let (span, total) = h.strip_prefix("bytes ")?.split_once('/')?;
+    let (a, b) = span.split_once('-')?;
+    let (start, end, total) = (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?, total.parse::<u64>().ok()?);
+    (start <= end && end < total).then_some(Resolved { start, length: end - start + 1, total, partial: true })
+}
+
 /// A file named by key, by external id, or by the server's file id.
 #[derive(Clone)]
 enum Target {
@@ -46,13 +54,10 @@ enum Target {
 impl Api {
     async fn locate(&self, target: &Target) -> Result<FileMeta> {
         match target {
-            Target::Key(key) => self
-                .find_by_key(key)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("File with key {key} not found"))),
-            Target::ExternalId(id) => {
-                or_not_found(self.by_external_id(id).await, || not_found_by_id(id))
+            Target::Key(key) => {
+                self.find_by_key(key).await?.ok_or_else(|| Error::NotFound(format!("File with key {key} not found")))
             }
+            Target::ExternalId(id) => or_not_found(self.by_external_id(id).await, || not_found_by_id(id)),
             Target::FileId(id) => self.record(id).await,
         }
     }
@@ -61,18 +66,20 @@ impl Api {
     /// (cached) signed URL, refreshing the URL once if the storage refuses it.
     async fn open(self: Arc<Self>, target: Target, req: Option<Requested>) -> Result<Opened> {
         let meta = self.locate(&target).await?;
-        let range = range::resolve(req, meta.size())?;
+        // A range the record already shows to be out of bounds fails before any request (a record
+        // without a size, or with 0, may be out of step: the response decides then).
+        if let (Some(req), true) = (req, meta.size() > 0) {
+            req.resolve(meta.size())?;
+        }
         let mut fresh = false;
         let (url, resp) = loop {
             let url = self.signed_url(&meta.file_id, None, fresh).await?;
             let mut get = self.http.get(&url);
-            if range.partial {
-                get = get.header(RANGE, format!("bytes={}-{}", range.start, range.end()));
+            if let Some(r) = req {
+                let end = r.end.map(|e| e.to_string()).unwrap_or_default();
+                get = get.header(RANGE, format!("bytes={}-{end}", r.start));
             }
-            let resp = get
-                .send()
-                .await
-                .map_err(|e| self.transport_error("Failed to create file stream", e))?;
+            let resp = get.send().await.map_err(|e| self.transport_error("Failed to create file stream", e))?;
             match resp.status() {
                 StatusCode::OK | StatusCode::PARTIAL_CONTENT => break (url, resp),
                 StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED if !fresh => {
@@ -80,12 +87,7 @@ impl Api {
                     fresh = true;
                 }
                 StatusCode::RANGE_NOT_SATISFIABLE => {
-                    return Err(Error::InvalidRange(format!(
-                        "Invalid range: bytes {}-{} of a {} byte file were refused by the storage",
-                        range.start,
-                        range.end(),
-                        range.total
-                    )))
+                    return Err(Error::InvalidRange("Invalid range: the storage refused it as not satisfiable".into()))
                 }
                 s => {
                     return Err(Error::Provider(format!(
@@ -96,11 +98,20 @@ impl Api {
                 }
             }
         };
-        let header = |name| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+        let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        // The bytes promised are what this response says, not what the record says.
+        let length = header(CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+        let (range, skip) = if resp.status() == StatusCode::PARTIAL_CONTENT {
+            let range = header(CONTENT_RANGE)
+                .and_then(|h| parse_content_range(&h))
+                .filter(|r| req.is_some_and(|q| q.start == r.start && q.end.is_none_or(|e| r.end() <= e)))
+                .ok_or_else(|| Error::Provider("Failed to stream file: the storage answered another range".into()))?;
+            (range, 0)
+        } else {
+            // The whole object (a server may ignore `Range`): resolve and skip to the start ourselves.
+            let total = length.unwrap_or(meta.size());
+            let range = range::resolve(req, total)?;
+            (range, range.start)
         };
         let last_modified_ms = header(LAST_MODIFIED)
             .and_then(|h| chrono::DateTime::parse_from_rfc2822(&h).ok())
@@ -111,12 +122,6 @@ impl Api {
             .unwrap_or_else(|| crate::content_type::DEFAULT.into());
         let etag = header(ETAG).or_else(|| Some(meta.file_id.clone()));
         let cache_control = header(CACHE_CONTROL);
-        // A server that ignores `Range` sends the whole object: skip to the start ourselves.
-        let skip = if resp.status() == StatusCode::OK {
-            range.start
-        } else {
-            0
-        };
         let api = self.clone();
         let body = resp
             .bytes_stream()
@@ -128,14 +133,8 @@ impl Api {
             last_modified_ms,
             etag,
             cache_control,
-            extra: Some(
-                json!({ "signedUrl": url, "fileId": meta.file_id, "externalId": meta.external_id }),
-            ),
-            body: Body::Async(if skip > 0 {
-                stream::skip(body, skip)
-            } else {
-                body
-            }),
+            extra: Some(json!({ "signedUrl": url, "fileId": meta.file_id, "externalId": meta.external_id })),
+            body: Body::Async(if skip > 0 { stream::skip(body, skip) } else { body }),
         })
     }
 
@@ -148,7 +147,7 @@ impl Api {
             match self.call(Method::PATCH, path, Some(body.clone())).await {
                 Ok(v) => return Ok((v, path.clone())),
                 Err(e @ Error::NotFound(_)) => last = Some(e),
-                Err(e @ Error::Provider(_)) if e.to_string().contains("(405 ") => last = Some(e),
+                Err(e @ Error::Api { status: 405, .. }) => last = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -172,16 +171,22 @@ impl Api {
                 format!("/api/v1/users/me/projects/{project}/files/{id}/visibility"),
                 format!("/api/v1/files/{id}/visibility"),
             ];
-            (
-                paths,
-                ("fileId", id.to_string()),
-                format!("File with ID {id} not found"),
-            )
+            (paths, ("fileId", id.to_string()), format!("File with ID {id} not found"))
         };
         let (paths, id_field, not_found) = match target {
-            Target::Key(key) => match self.find_by_key(key).await? {
-                Some(meta) => by_file_id(&meta.file_id),
-                None => return Ok(failed(format!("File with key {key} not found"), None)),
+            Target::Key(key) => match self.find_by_key(key).await {
+                Ok(Some(meta)) => {
+                    let (paths, field, _) = by_file_id(&meta.file_id);
+                    (paths, field, format!("File with key {key} not found"))
+                }
+                Ok(None) => return Ok(failed(format!("File with key {key} not found"), None)),
+                Err(e) => {
+                    let msg = e.to_string();
+                    return Ok(failed(
+                        format!("Failed to set file visibility: {msg}"),
+                        Some(json!({ "errorDetails": msg })),
+                    ));
+                }
             },
             Target::FileId(id) => by_file_id(id),
             Target::ExternalId(external) => {
@@ -191,28 +196,18 @@ impl Api {
                     format!("/api/v1/users/me/projects/{project}/files/external/{e}/visibility"),
                     format!("/api/v1/files/by-external-id/{e}/visibility"),
                 ];
-                (
-                    paths,
-                    ("externalId", external.clone()),
-                    format!("File with external_id {external} not found"),
-                )
+                (paths, ("externalId", external.clone()), format!("File with external_id {external} not found"))
             }
         };
         match self.patch_visibility(&paths, public).await {
             Ok((v, endpoint)) => {
                 let file = v.pointer("/data/file");
-                let success = v
-                    .get("success")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(file.is_some());
+                let success = v.get("success").and_then(Value::as_bool).unwrap_or(file.is_some());
                 Ok(VisibilityResult {
                     success,
                     requested_visibility: requested.into(),
                     actual_visibility: if success { requested } else { "private" }.into(),
-                    public_url: file
-                        .and_then(|f| f.get("public_url"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    public_url: file.and_then(|f| f.get("public_url")).and_then(Value::as_str).map(str::to_string),
                     message: Some(
                         v.get("message")
                             .and_then(Value::as_str)
@@ -227,28 +222,28 @@ impl Api {
                 })
             }
             Err(Error::NotFound(_)) => Ok(failed(not_found, None)),
-            Err(e @ (Error::Unauthorized(_) | Error::Timeout(_))) => Err(e),
             Err(e) => {
                 let msg = e.to_string();
-                Ok(failed(
-                    format!("Failed to set file visibility: {msg}"),
-                    Some(json!({ "errorDetails": msg })),
-                ))
+                Ok(failed(format!("Failed to set file visibility: {msg}"), Some(json!({ "errorDetails": msg }))))
             }
         }
     }
 
     async fn get_visibility(&self, target: &Target) -> Result<VisibilityStatus> {
+        const FAILED: &str = "Failed to get file visibility";
         let meta = match target {
-            Target::Key(key) => self.find_by_key(key).await?.ok_or_else(|| {
-                Error::NotFound(format!(
-                    "Failed to get file visibility: File with key {key} not found"
-                ))
-            })?,
-            Target::ExternalId(id) => or_not_found(self.by_external_id(id).await, || {
-                Error::NotFound(format!("File with external_id {id} not found"))
-            })?,
-            Target::FileId(_) => self.locate(target).await?,
+            Target::Key(key) => self
+                .find_by_key(key)
+                .await
+                .map_err(|e| e.prefixed(FAILED))?
+                .ok_or_else(|| Error::NotFound(format!("{FAILED}: File with key {key} not found")))?,
+            Target::ExternalId(id) => match self.by_external_id(id).await {
+                Err(Error::NotFound(_)) => {
+                    return Err(Error::NotFound(format!("File with external_id {id} not found")))
+                }
+                other => other.map_err(|e| e.prefixed(FAILED))?,
+            },
+            Target::FileId(_) => self.locate(target).await.map_err(|e| e.prefixed(FAILED))?,
         };
         let public = meta.is_public();
         let message = match (public, &meta.public_url) {
@@ -258,11 +253,7 @@ impl Api {
         };
         Ok(VisibilityStatus {
             visibility: if public { "public" } else { "private" }.into(),
-            public_url: if public {
-                meta.public_url.clone()
-            } else {
-                None
-            },
+            public_url: if public { meta.public_url.clone() } else { None },
             can_make_public: true,
             can_make_private: true,
             supports_temporary_access: true,
@@ -284,13 +275,9 @@ impl Api {
                 return Ok(url.clone());
             }
         }
-        let disposition = if disposition.as_deref() == Some("inline") {
-            "inline"
-        } else {
-            "attachment"
-        };
-        self.signed_url(&meta.file_id, Some(disposition), false)
-            .await
+        let disposition = if disposition.as_deref() == Some("inline") { "inline" } else { "attachment" };
+        // Handed to a caller who may keep it: always a fresh one, never the tail of a cached one.
+        self.signed_url(&meta.file_id, Some(disposition), true).await
     }
 }
 
@@ -319,24 +306,18 @@ fn target(value: String, by_external_id: bool) -> Target {
 impl CrunchyConeStore {
     #[napi(constructor)]
     pub fn new(input: ConfigInput) -> Self {
-        let api = config::resolve(&input)
-            .and_then(Api::new)
-            .map(Arc::new)
-            .map_err(|e| e.to_string());
+        let api = config::resolve(&input).and_then(Api::new).map(Arc::new).map_err(|e| e.to_string());
         CrunchyConeStore { api }
     }
 
-    /// The resolved API URL, or the configuration error.
+    /// The default `timeout` of a stream (the config's), or 0 while the configuration is invalid.
     #[napi]
-    pub fn api_url(&self) -> napi::Result<String> {
-        Ok(self.api()?.cfg.api_url.clone())
+    pub fn stream_timeout(&self) -> u32 {
+        self.api.as_ref().map_or(0, |api| api.cfg.timeout_ms)
     }
 
     #[napi]
-    pub async fn begin_upload(
-        &self,
-        options: crate::upload::UploadOptions,
-    ) -> napi::Result<CrunchyConeUpload> {
+    pub async fn begin_upload(&self, options: crate::upload::UploadOptions) -> napi::Result<CrunchyConeUpload> {
         Ok(upload::begin(self.api()?, options).await?)
     }
 
@@ -345,35 +326,20 @@ impl CrunchyConeStore {
         let api = self.api()?;
         if by_external_id {
             let path = format!("/api/v1/storage/files/by-external-id/{}", encode(&key));
-            or_not_found(api.call(Method::DELETE, &path, None).await, || {
-                not_found_by_id(&key)
-            })?;
+            or_not_found(api.call(Method::DELETE, &path, None).await, || not_found_by_id(&key))?;
             return Ok(());
         }
         let meta = api
             .find_by_key(&key)
             .await?
             .ok_or_else(|| Error::NotFound(format!("File with storage key {key} not found")))?;
-        api.call(
-            Method::DELETE,
-            &format!("/api/v1/storage/files/{}", meta.file_id),
-            None,
-        )
-        .await?;
+        api.call(Method::DELETE, &format!("/api/v1/storage/files/{}", meta.file_id), None).await?;
         Ok(())
     }
 
     #[napi]
-    pub async fn url(
-        &self,
-        key: String,
-        by_external_id: bool,
-        disposition: Option<String>,
-    ) -> napi::Result<String> {
-        Ok(self
-            .api()?
-            .file_url(&target(key, by_external_id), disposition)
-            .await?)
+    pub async fn url(&self, key: String, by_external_id: bool, disposition: Option<String>) -> napi::Result<String> {
+        Ok(self.api()?.file_url(&target(key, by_external_id), disposition).await?)
     }
 
     /// Whether a completed upload exists under `key`. Only "not found" answers false: network,
@@ -381,7 +347,7 @@ impl CrunchyConeStore {
     #[napi]
     pub async fn exists(&self, key: String) -> napi::Result<bool> {
         let meta = self.api()?.find_by_key(&key).await?;
-        Ok(meta.is_some_and(|m| m.upload_status.as_deref().is_none_or(|s| s == "completed")))
+        Ok(meta.is_some_and(|m| m.upload_status.as_deref() == Some("completed")))
     }
 
     #[napi]
@@ -400,14 +366,8 @@ impl CrunchyConeStore {
     pub async fn list(&self, options: ListOptions, search: bool) -> napi::Result<ListResult> {
         listing::validate(&options)?;
         let api = self.api()?;
-        let prefix = if search {
-            None
-        } else {
-            options.prefix.as_deref()
-        };
-        let metas = api
-            .list_all(prefix, options.external_id_prefix.as_deref())
-            .await?;
+        let prefix = if search { None } else { options.prefix.as_deref() };
+        let metas = api.list_all(prefix, options.external_id_prefix.as_deref()).await?;
         let records = metas.iter().map(|m| m.record(&api.cfg.api_url)).collect();
         Ok(listing::query(records, &options, search)?)
     }
@@ -420,10 +380,7 @@ impl CrunchyConeStore {
         visibility: String,
     ) -> napi::Result<VisibilityResult> {
         let public = parse_visibility(&visibility)?;
-        Ok(self
-            .api()?
-            .set_visibility(&target(key, by_external_id), public)
-            .await?)
+        Ok(self.api()?.set_visibility(&target(key, by_external_id), public).await?)
     }
 
     /// `updateFileVisibilityById`: the id-based endpoints, without a lookup.
@@ -434,22 +391,12 @@ impl CrunchyConeStore {
         visibility: String,
     ) -> napi::Result<VisibilityResult> {
         let public = parse_visibility(&visibility)?;
-        Ok(self
-            .api()?
-            .set_visibility(&Target::FileId(file_id), public)
-            .await?)
+        Ok(self.api()?.set_visibility(&Target::FileId(file_id), public).await?)
     }
 
     #[napi]
-    pub async fn get_visibility(
-        &self,
-        key: String,
-        by_external_id: bool,
-    ) -> napi::Result<VisibilityStatus> {
-        Ok(self
-            .api()?
-            .get_visibility(&target(key, by_external_id))
-            .await?)
+    pub async fn get_visibility(&self, key: String, by_external_id: bool) -> napi::Result<VisibilityStatus> {
+        Ok(self.api()?.get_visibility(&target(key, by_external_id)).await?)
     }
 
     /// A stream handle; checks the range now, all I/O happens in `open()`.

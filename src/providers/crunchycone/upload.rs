@@ -47,25 +47,15 @@ pub struct CrunchyConeUpload {
 }
 
 fn mismatch(expected: u64, got: u64) -> Error {
-    Error::InvalidInput(format!(
-        "Content-Length mismatch: expected {expected}, got {got}"
-    ))
+    Error::InvalidInput(format!("Content-Length mismatch: expected {expected}, got {got}"))
 }
 
 /// Creates the descriptor and starts the PUT, whose body is fed by `write()`.
 pub async fn begin(api: Arc<Api>, options: UploadOptions) -> Result<CrunchyConeUpload> {
     let size = match options.size {
         Some(s) if s.is_finite() && s >= 0.0 && s.fract() == 0.0 => s as u64,
-        Some(s) => {
-            return Err(Error::InvalidInput(format!(
-                "Invalid size {s}: expected a non-negative integer"
-            )))
-        }
-        None => {
-            return Err(Error::InvalidInput(
-                "File size must be provided when uploading from stream".into(),
-            ))
-        }
+        Some(s) => return Err(Error::InvalidInput(format!("Invalid size {s}: expected a non-negative integer"))),
+        None => return Err(Error::InvalidInput("File size must be provided when uploading from stream".into())),
     };
     let file_path = match &options.key {
         Some(k) => k.clone(),
@@ -77,8 +67,7 @@ pub async fn begin(api: Arc<Api>, options: UploadOptions) -> Result<CrunchyConeU
     };
     crate::keys::validate(&file_path)?;
     let content_type = options.content_type.clone().unwrap_or_else(|| {
-        crate::content_type::from_name(options.filename.as_deref().unwrap_or(&file_path))
-            .to_string()
+        crate::content_type::from_name(options.filename.as_deref().unwrap_or(&file_path)).to_string()
     });
     // The original's descriptor, fields in its order.
     let body = json!({
@@ -91,18 +80,11 @@ pub async fn begin(api: Arc<Api>, options: UploadOptions) -> Result<CrunchyConeU
         "visibility": if options.public == Some(true) { "public" } else { "private" },
         "metadata": options.metadata.clone().map_or(json!({}), |m| json!(m)),
     });
-    let reply = api
-        .call(Method::POST, "/api/v1/storage/files", Some(body))
-        .await?;
+    let reply = api.call(Method::POST, "/api/v1/storage/files", Some(body)).await?;
     let d: Descriptor = serde_json::from_value(reply.get("data").cloned().unwrap_or(Value::Null))
-        .map_err(|e| {
-        Error::Provider(format!(
-            "Unexpected CrunchyCone API response for the upload descriptor: {e}"
-        ))
-    })?;
+        .map_err(|e| Error::Provider(format!("Unexpected CrunchyCone API response for the upload descriptor: {e}")))?;
     let (tx, rx) = mpsc::channel::<Frame>(4);
-    let body =
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
     let put_api = api.clone();
     let put = tokio::spawn(async move {
         let resp = put_api
@@ -145,16 +127,21 @@ impl State {
             return Err(mismatch(self.expected, self.sent));
         }
         let tx = self.tx.as_ref().expect("open until finish");
-        if tx.send(Ok(bytes)).await.is_err() {
+        // The upload is timed by progress: a chunk the server does not take within `timeout` fails
+        // it, however long the whole transfer takes.
+        match tokio::time::timeout(self.api.timeout(), tx.send(Ok(bytes))).await {
+            Ok(Ok(())) => Ok(()),
+            Err(_) => Err(self.stalled()),
             // The PUT ended early: its error says why.
-            return Err(match (&mut self.put).await {
+            Ok(Err(_)) => Err(match (&mut self.put).await {
                 Ok(Err(e)) => e,
-                _ => {
-                    Error::Provider("Upload to presigned URL failed: the connection closed".into())
-                }
-            });
+                _ => Error::Provider("Upload to presigned URL failed: the connection closed".into()),
+            }),
         }
-        Ok(())
+    }
+
+    fn stalled(&self) -> Error {
+        Error::Timeout(format!("Upload to presigned URL made no progress for {}ms", self.api.cfg.timeout_ms))
     }
 
     async fn finish(mut self) -> Result<FileRecord> {
@@ -162,17 +149,10 @@ impl State {
         if self.sent != self.expected {
             return Err(mismatch(self.expected, self.sent));
         }
-        (&mut self.put)
-            .await
-            .map_err(|e| Error::Provider(format!("Upload task failed: {e}")))??;
+        let answer = tokio::time::timeout(self.api.timeout(), &mut self.put).await.map_err(|_| self.stalled())?;
+        answer.map_err(|e| Error::Provider(format!("Upload task failed: {e}")))??;
         let path = format!("/api/v1/storage/files/{}/complete", self.file_id);
-        self.api
-            .call(
-                Method::POST,
-                &path,
-                Some(json!({ "actual_file_size": self.sent })),
-            )
-            .await?;
+        self.api.call(Method::POST, &path, Some(json!({ "actual_file_size": self.sent }))).await?;
         let meta = self.api.record(&self.file_id).await?;
         let url = self.api.signed_url(&self.file_id, None, false).await?;
         let mut record = meta.record(&self.api.cfg.api_url);
@@ -200,9 +180,7 @@ impl CrunchyConeUpload {
     #[napi]
     pub async fn write(&self, chunk: Buffer) -> napi::Result<()> {
         let mut guard = self.state.lock().await;
-        let state = guard
-            .as_mut()
-            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        let state = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
         Ok(state.send(Bytes::from_owner(chunk)).await?)
     }
 
@@ -210,17 +188,11 @@ impl CrunchyConeUpload {
     #[napi]
     pub async fn copy_from(&self, path: String) -> napi::Result<()> {
         let mut guard = self.state.lock().await;
-        let state = guard
-            .as_mut()
-            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| Error::io(format!("Failed to open {path}"), e))?;
+        let state = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        let file = tokio::fs::File::open(&path).await.map_err(|e| Error::io(format!("Failed to open {path}"), e))?;
         let mut frames = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
         while let Some(frame) = frames.next().await {
-            state
-                .send(frame.map_err(|e| Error::io("Failed to read file", e))?)
-                .await?;
+            state.send(frame.map_err(|e| Error::io("Failed to read file", e))?).await?;
         }
         Ok(())
     }
@@ -229,19 +201,12 @@ impl CrunchyConeUpload {
     #[napi]
     pub async fn finish(&self) -> napi::Result<FileRecord> {
         let state = self.state.lock().await.take();
-        let state =
-            state.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        let state = state.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
         let (api, file_id) = (state.api.clone(), state.file_id.clone());
         match state.finish().await {
             Ok(r) => Ok(r),
             Err(e) => {
-                let _ = api
-                    .call(
-                        Method::DELETE,
-                        &format!("/api/v1/storage/files/{file_id}"),
-                        None,
-                    )
-                    .await;
+                let _ = api.call(Method::DELETE, &format!("/api/v1/storage/files/{file_id}"), None).await;
                 Err(e.into())
             }
         }

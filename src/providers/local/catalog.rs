@@ -27,11 +27,7 @@ struct Stamp {
 
 impl Stamp {
     fn of(m: &fs::Metadata) -> Self {
-        Stamp {
-            len: m.len(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ino: m.ino(),
-        }
+        Stamp { len: m.len(), mtime: (m.mtime(), m.mtime_nsec()), ino: m.ino() }
     }
 }
 
@@ -69,12 +65,7 @@ pub fn read_sidecar(path: &Path, key: &str) -> Option<Sidecar> {
     (s.key() == key).then_some(s)
 }
 
-fn walk(
-    dir: &Path,
-    rel: &str,
-    present: &mut HashSet<String>,
-    jsons: &mut Vec<(String, fs::Metadata)>,
-) {
+fn walk(dir: &Path, rel: &str, present: &mut HashSet<String>, jsons: &mut Vec<(String, fs::Metadata)>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -82,11 +73,7 @@ fn walk(
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        let path = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
+        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
         let Ok(ft) = entry.file_type() else { continue };
         // Links are never followed (they could lead outside the root), only noted as present.
         if ft.is_dir() && !ft.is_symlink() {
@@ -102,10 +89,7 @@ fn walk(
 
 impl Catalog {
     pub fn new(root: PathBuf) -> Self {
-        Catalog {
-            root,
-            inner: Mutex::new(Inner::default()),
-        }
+        Catalog { root, inner: Mutex::new(Inner::default()) }
     }
 
     /// Walks the tree, updates the index and returns every sidecar (orphans included).
@@ -124,18 +108,14 @@ impl Catalog {
                 _ => Entry {
                     stamp,
                     sidecar: read_sidecar(&self.root.join(&path), &key).map(Arc::new),
-                    trusted: meta
-                        .modified()
-                        .is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age > RACY)),
+                    trusted: meta.modified().is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age > RACY)),
                 },
             };
             inner.entries.insert(key, entry);
         }
         // `x.json` is content, not the sidecar of `x`, when it has a sidecar of its own.
         let is_content = |key: &str, entries: &BTreeMap<String, Entry>| {
-            entries
-                .get(&format!("{key}{SUFFIX}"))
-                .is_some_and(|e| e.sidecar.is_some())
+            entries.get(&format!("{key}{SUFFIX}")).is_some_and(|e| e.sidecar.is_some())
         };
         let mut by_id: HashMap<String, BTreeSet<String>> = HashMap::new();
         let mut listed = Vec::new();
@@ -146,14 +126,8 @@ impl Catalog {
             if is_content(key, &inner.entries) {
                 continue;
             }
-            by_id
-                .entry(sidecar.external_id().to_string())
-                .or_default()
-                .insert(key.clone());
-            listed.push(Listed {
-                sidecar: sidecar.clone(),
-                content_exists: present.contains(key),
-            });
+            by_id.entry(sidecar.external_id().to_string()).or_default().insert(key.clone());
+            listed.push(Listed { sidecar: sidecar.clone(), content_exists: present.contains(key) });
         }
         inner.by_id = by_id;
         inner.built = true;
@@ -168,11 +142,7 @@ impl Catalog {
             self.refresh();
         }
         let inner = self.inner.lock().unwrap();
-        let keys = inner
-            .by_id
-            .get(id)
-            .map(|keys| keys.iter().cloned().collect())
-            .unwrap_or_default();
+        let keys = inner.by_id.get(id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default();
         (keys, walked)
     }
 
@@ -180,11 +150,7 @@ impl Catalog {
     pub fn note(&self, id: &str, key: &str) {
         let mut inner = self.inner.lock().unwrap();
         if inner.built {
-            inner
-                .by_id
-                .entry(id.to_string())
-                .or_default()
-                .insert(key.to_string());
+            inner.by_id.entry(id.to_string()).or_default().insert(key.to_string());
         }
     }
 }

@@ -22,12 +22,8 @@ use catalog::{read_sidecar, Catalog};
 pub use upload::{NativeUpload, UploadOptions};
 
 /// Runs blocking file-system work off the JS thread and off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Provider(format!("Internal error: {e}")))?
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Provider(format!("Internal error: {e}")))?
 }
 
 pub(crate) struct Store {
@@ -39,29 +35,20 @@ pub(crate) struct Store {
 impl Store {
     /// The storage root exists (the original creates it in its constructor).
     fn ready(&self) -> Result<()> {
-        fs::create_dir_all(&self.root).map_err(|e| {
-            Error::Provider(format!(
-                "Failed to create storage directory at {}: {e}",
-                self.root.display()
-            ))
-        })
+        fs::create_dir_all(&self.root)
+            .map_err(|e| Error::Provider(format!("Failed to create storage directory at {}: {e}", self.root.display())))
     }
 
     /// The file of `key` under the root. Beyond the key rules, refuses a path that passes through a
     /// symbolic link (it could lead outside the root) and a path that holds another file's metadata.
     fn path(&self, key: &str) -> Result<PathBuf> {
         let key = crate::keys::validate(key)?;
-        let refuse = |reason| Error::InvalidKey {
-            key: key.to_string(),
-            reason,
-        };
+        let refuse = |reason| Error::InvalidKey { key: key.to_string(), reason };
         let mut at = self.root.clone();
         for segment in key.split('/') {
             at.push(segment);
             match fs::symlink_metadata(&at) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(refuse("keys must not pass through symbolic links"))
-                }
+                Ok(m) if m.file_type().is_symlink() => return Err(refuse("keys must not pass through symbolic links")),
                 Ok(_) => {}
                 Err(_) => break, // the rest does not exist yet
             }
@@ -80,10 +67,7 @@ impl Store {
         path.push(sidecar::SUFFIX);
         let path = PathBuf::from(path);
         if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(Error::InvalidKey {
-                key: key.to_string(),
-                reason: "its metadata file is a symbolic link",
-            });
+            return Err(Error::InvalidKey { key: key.to_string(), reason: "its metadata file is a symbolic link" });
         }
         Ok(path)
     }
@@ -123,12 +107,7 @@ impl Store {
         let (mut keys, mut walked) = self.catalog.candidates(id);
         loop {
             for key in keys {
-                let Some(s) = self
-                    .sidecar(&key)
-                    .ok()
-                    .flatten()
-                    .filter(|s| s.external_id() == id)
-                else {
+                let Some(s) = self.sidecar(&key).ok().flatten().filter(|s| s.external_id() == id) else {
                     continue;
                 };
                 if self.path(&key)?.exists() {
@@ -174,16 +153,12 @@ impl Store {
         }
         let path = self.sidecar_path(key)?;
         let Some(mut s) = read_sidecar(&path, key) else {
-            return Ok(failed(
-                "Failed to update file visibility metadata: no valid metadata file".into(),
-            ));
+            return Ok(failed("Failed to update file visibility metadata: no valid metadata file".into()));
         };
         let url = self.url(key);
         s.set_visibility(public.then_some(url.as_str()));
         if let Err(e) = upload::write_atomically(&path, &s.to_bytes()) {
-            return Ok(failed(format!(
-                "Failed to update file visibility metadata: {e}"
-            )));
+            return Ok(failed(format!("Failed to update file visibility metadata: {e}")));
         }
         Ok(VisibilityResult {
             success: true,
@@ -198,9 +173,7 @@ impl Store {
                 }
                 .into(),
             ),
-            provider_specific: Some(
-                serde_json::json!({ "diskStorage": true, "webServerControlled": true }),
-            ),
+            provider_specific: Some(serde_json::json!({ "diskStorage": true, "webServerControlled": true })),
         })
     }
 
@@ -208,9 +181,7 @@ impl Store {
         if !self.path(key)?.exists() {
             return Err(Error::NotFound(format!("File with key {key} not found")));
         }
-        let parsed = fs::read(self.sidecar_path(key)?)
-            .ok()
-            .and_then(|b| sidecar::Sidecar::parse(&b));
+        let parsed = fs::read(self.sidecar_path(key)?).ok().and_then(|b| sidecar::Sidecar::parse(&b));
         let (public, message) = match &parsed {
             Some(s) if s.is_public() => {
                 (true, "File marked as public in metadata. Access controlled by web server endpoint.")
@@ -233,39 +204,28 @@ impl Store {
         let path = self.path(key)?;
         let not_found = || Error::NotFound(format!("File not found: {key}"));
         // O_NONBLOCK: opening a FIFO or device must not wait; only regular files are served.
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => not_found(),
-                _ => Error::io(format!("Failed to open file {key}"), e),
-            })?;
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
+        let mut file =
+            fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW).open(&path).map_err(
+                |e| match e.kind() {
+                    io::ErrorKind::NotFound => not_found(),
+                    _ => Error::io(format!("Failed to open file {key}"), e),
+                },
+            )?;
+        let meta = file.metadata().map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
         if !meta.is_file() {
             return Err(not_found());
         }
         let range = range::resolve(req, meta.len())?;
-        let sidecar = if include_metadata {
-            self.sidecar(key)?
-        } else {
-            None
-        };
+        let sidecar = if include_metadata { self.sidecar(key)? } else { None };
         let mtime_ms = meta.mtime() as f64 * 1000.0 + (meta.mtime_nsec() / 1_000_000) as f64;
-        file.seek(SeekFrom::Start(range.start))
-            .map_err(|e| Error::io(format!("Failed to read file {key}"), e))?;
+        file.seek(SeekFrom::Start(range.start)).map_err(|e| Error::io(format!("Failed to read file {key}"), e))?;
         Ok(Opened {
             range,
             content_type: sidecar
                 .as_ref()
                 .and_then(|s| s.content_type().map(str::to_string))
                 .unwrap_or_else(|| crate::content_type::from_name(key).into()),
-            last_modified_ms: sidecar
-                .as_ref()
-                .and_then(|s| s.last_modified_ms())
-                .or(Some(mtime_ms)),
+            last_modified_ms: sidecar.as_ref().and_then(|s| s.last_modified_ms()).or(Some(mtime_ms)),
             etag: Some(
                 sidecar
                     .as_ref()
@@ -292,23 +252,15 @@ impl LocalStore {
     #[napi(constructor)]
     pub fn new(root: String, base_url: String) -> Self {
         let root = PathBuf::from(root);
-        let store = Store {
-            catalog: Catalog::new(root.clone()),
-            root,
-            base_url,
-        };
+        let store = Store { catalog: Catalog::new(root.clone()), root, base_url };
         let _ = store.ready();
-        LocalStore {
-            store: Arc::new(store),
-        }
+        LocalStore { store: Arc::new(store) }
     }
 
     #[napi]
     pub async fn begin_upload(&self, options: UploadOptions) -> napi::Result<NativeUpload> {
         let store = self.store.clone();
-        Ok(blocking(move || upload::Upload::begin(store, options))
-            .await?
-            .into())
+        Ok(blocking(move || upload::Upload::begin(store, options)).await?.into())
     }
 
     #[napi]
@@ -342,23 +294,14 @@ impl LocalStore {
     }
 
     #[napi]
-    pub async fn set_visibility(
-        &self,
-        keys: Vec<String>,
-        visibility: String,
-    ) -> napi::Result<Vec<VisibilityResult>> {
+    pub async fn set_visibility(&self, keys: Vec<String>, visibility: String) -> napi::Result<Vec<VisibilityResult>> {
         let public = parse_visibility(&visibility)?;
         // All keys are checked before any file changes.
         for key in &keys {
             crate::keys::validate(key)?;
         }
         let store = self.store.clone();
-        Ok(blocking(move || {
-            keys.iter()
-                .map(|k| store.set_visibility(k, public))
-                .collect()
-        })
-        .await?)
+        Ok(blocking(move || keys.iter().map(|k| store.set_visibility(k, public)).collect()).await?)
     }
 
     #[napi]

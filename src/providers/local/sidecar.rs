@@ -38,15 +38,9 @@ impl Sidecar {
         m.insert("size".into(), n.size.into());
         m.insert("lastModified".into(), iso(n.last_modified).into());
         m.insert("url".into(), n.url.into());
-        m.insert(
-            "visibility".into(),
-            if n.public { "public" } else { "private" }.into(),
-        );
+        m.insert("visibility".into(), if n.public { "public" } else { "private" }.into());
         if let Some(meta) = n.metadata {
-            let meta: Map<String, Value> = meta
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().into()))
-                .collect();
+            let meta: Map<String, Value> = meta.iter().map(|(k, v)| (k.clone(), v.as_str().into())).collect();
             m.insert("metadata".into(), meta.into());
         }
         Sidecar(m)
@@ -55,9 +49,7 @@ impl Sidecar {
     /// Parses a sidecar; `None` unless it is a JSON object with string `external_id` and `key`.
     pub fn parse(bytes: &[u8]) -> Option<Self> {
         match serde_json::from_slice(bytes).ok()? {
-            Value::Object(m) if m.get("external_id")?.is_string() && m.get("key")?.is_string() => {
-                Some(Sidecar(m))
-            }
+            Value::Object(m) if m.get("external_id")?.is_string() && m.get("key")?.is_string() => Some(Sidecar(m)),
             _ => None,
         }
     }
@@ -97,29 +89,12 @@ impl Sidecar {
 
     pub fn metadata(&self) -> Option<Metadata> {
         let m = self.0.get("metadata")?.as_object()?;
-        Some(
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                    )
-                })
-                .collect(),
-        )
+        Some(m.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect())
     }
 
     /// Marks the file public (with its URL) or private, as the original's `setFileVisibility` does.
     pub fn set_visibility(&mut self, public_url: Option<&str>) {
-        self.0.insert(
-            "visibility".into(),
-            if public_url.is_some() {
-                "public"
-            } else {
-                "private"
-            }
-            .into(),
-        );
+        self.0.insert("visibility".into(), if public_url.is_some() { "public" } else { "private" }.into());
         match public_url {
             Some(url) => {
                 self.0.insert("publicUrl".into(), url.into());
@@ -140,10 +115,7 @@ impl Sidecar {
             public_url: public.then(|| url.clone()),
             url,
             size: self.0.get("size").and_then(Value::as_f64).unwrap_or(0.0),
-            content_type: self
-                .content_type()
-                .unwrap_or(crate::content_type::DEFAULT)
-                .to_string(),
+            content_type: self.content_type().unwrap_or(crate::content_type::DEFAULT).to_string(),
             last_modified_ms: self.last_modified_ms(),
             etag: self.etag().map(str::to_string),
             metadata: self.metadata(),
@@ -188,9 +160,7 @@ mod tests {
             filename: Some("a.txt"),
             content_type: "text/plain",
             size: 5,
-            last_modified: DateTime::parse_from_rfc3339("2024-01-02T03:04:05.678Z")
-                .unwrap()
-                .into(),
+            last_modified: DateTime::parse_from_rfc3339("2024-01-02T03:04:05.678Z").unwrap().into(),
             url: "/uploads/files/a \"b\".txt",
             public: false,
             metadata: Some(&meta),
@@ -209,10 +179,7 @@ mod tests {
         assert!(text.contains("\"visibility\": \"public\",\n  \"metadata\""));
         assert!(text.ends_with("  },\n  \"publicUrl\": \"/u/x\"\n}"));
         s.set_visibility(None);
-        assert_eq!(
-            s.to_bytes(),
-            ORIGINAL.replace("\"private\"", "\"private\"").as_bytes()
-        );
+        assert_eq!(s.to_bytes(), ORIGINAL.replace("\"private\"", "\"private\"").as_bytes());
     }
 
     #[test]

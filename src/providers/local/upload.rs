@@ -20,10 +20,7 @@ pub use crate::upload::UploadOptions;
 /// A temporary name in the destination's directory. It starts with a dot and does not end in
 /// `.json`, so listings never mistake it for a file or a sidecar.
 fn temp_path(dest: &Path) -> PathBuf {
-    let name = dest
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("upload");
+    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("upload");
     dest.with_file_name(format!(".{name}.{:016x}.ccs-part", rand::random::<u64>()))
 }
 
@@ -63,62 +60,39 @@ impl Upload {
         let metadata_key = format!("{key}{SUFFIX}");
         let metadata_own = store.root.join(format!("{metadata_key}{SUFFIX}"));
         if super::catalog::read_sidecar(&metadata_own, &metadata_key).is_some() {
-            return Err(Error::InvalidKey {
-                key,
-                reason: "its metadata file would overwrite another file",
-            });
+            return Err(Error::InvalidKey { key, reason: "its metadata file would overwrite another file" });
         }
-        let parent = dest
-            .parent()
-            .expect("a validated key has a parent")
-            .to_path_buf();
+        let parent = dest.parent().expect("a validated key has a parent").to_path_buf();
         fs::create_dir_all(&parent).map_err(|e| Error::io("Failed to create directory", e))?;
         let tmp = temp_path(&dest);
         let file = File::create_new(&tmp).map_err(|e| Error::io("Failed to create file", e))?;
-        Ok(Upload {
-            store,
-            options,
-            key,
-            dest,
-            tmp,
-            file: Some(file),
-            size: 0,
-        })
+        Ok(Upload { store, options, key, dest, tmp, file: Some(file), size: 0 })
     }
 
     fn file(&mut self) -> Result<&mut File> {
-        self.file
-            .as_mut()
-            .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))
+        self.file.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))
     }
 
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.file()?
-            .write_all(bytes)
-            .map_err(|e| Error::io("Failed to write file", e))?;
+        self.file()?.write_all(bytes).map_err(|e| Error::io("Failed to write file", e))?;
         self.size += bytes.len() as u64;
         Ok(())
     }
 
     pub fn copy_from(&mut self, source: &Path) -> Result<()> {
-        let mut src = File::open(source)
-            .map_err(|e| Error::io(format!("Failed to open {}", source.display()), e))?;
-        let n =
-            io::copy(&mut src, self.file()?).map_err(|e| Error::io("Failed to copy file", e))?;
+        let mut src = File::open(source).map_err(|e| Error::io(format!("Failed to open {}", source.display()), e))?;
+        let n = io::copy(&mut src, self.file()?).map_err(|e| Error::io("Failed to copy file", e))?;
         self.size += n;
         Ok(())
     }
 
     /// Moves the content into place, then writes the sidecar.
     pub fn finish(mut self) -> Result<FileRecord> {
-        self.file()?
-            .sync_data()
-            .map_err(|e| Error::io("Failed to write file", e))?;
+        self.file()?.sync_data().map_err(|e| Error::io("Failed to write file", e))?;
         let o = &self.options;
         let content_type = match &o.content_type {
             Some(ct) => ct.clone(),
-            None => crate::content_type::from_name(o.filename.as_deref().unwrap_or(&self.key))
-                .to_string(),
+            None => crate::content_type::from_name(o.filename.as_deref().unwrap_or(&self.key)).to_string(),
         };
         let url = self.store.url(&self.key);
         let s = Sidecar::new(sidecar::New {
@@ -136,9 +110,8 @@ impl Upload {
         // the previous file and its metadata as they were.
         let sidecar_path = self.store.sidecar_path(&self.key)?;
         let sidecar_tmp = temp_path(&sidecar_path);
-        let staged = fs::write(&sidecar_tmp, s.to_bytes())
-            .and_then(|()| fs::rename(&self.tmp, &self.dest))
-            .and_then(|()| {
+        let staged =
+            fs::write(&sidecar_tmp, s.to_bytes()).and_then(|()| fs::rename(&self.tmp, &self.dest)).and_then(|()| {
                 // In place: nothing temporary is left for Drop to remove.
                 self.file = None;
                 fs::rename(&sidecar_tmp, &sidecar_path)
@@ -172,23 +145,16 @@ pub struct NativeUpload {
 
 impl From<Upload> for NativeUpload {
     fn from(u: Upload) -> Self {
-        NativeUpload {
-            inner: Arc::new(Mutex::new(Some(u))),
-        }
+        NativeUpload { inner: Arc::new(Mutex::new(Some(u))) }
     }
 }
 
 impl NativeUpload {
-    async fn with<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Upload) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
+    async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Upload) -> Result<T> + Send + 'static) -> Result<T> {
         let inner = self.inner.clone();
         blocking(move || {
             let mut guard = inner.lock().unwrap();
-            let upload = guard
-                .as_mut()
-                .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+            let upload = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
             f(upload)
         })
         .await
@@ -212,9 +178,7 @@ impl NativeUpload {
         let inner = self.inner.clone();
         Ok(blocking(move || {
             let upload = inner.lock().unwrap().take();
-            upload
-                .ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?
-                .finish()
+            upload.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?.finish()
         })
         .await?)
     }
