@@ -42,4 +42,37 @@ async function listThrough(native, options, search) {
   }
 }
 
-module.exports = { checkSource, sendUpload, listThrough }
+/**
+ * The methods that every provider class answers the same way from its native store (`this[native]`:
+ * `exists(key)`, `find(externalId)`, `list(options, search)`).
+ */
+const native = Symbol('native')
+
+class NativeProvider {
+  constructor(store) {
+    Object.defineProperty(this, native, { value: store })
+  }
+
+  async fileExists(key) {
+    return call(() => this[native].exists(key))
+  }
+
+  async fileExistsByExternalId(externalId) {
+    return (await this.findFileByExternalId(externalId)) !== null
+  }
+
+  async findFileByExternalId(externalId) {
+    const record = await call(() => this[native].find(String(externalId)))
+    return record ? toFileInfo(record) : null
+  }
+
+  async listFiles(options = {}) {
+    return listThrough(this[native], options, false)
+  }
+
+  async isAvailable() {
+    return true
+  }
+}
+
+module.exports = { checkSource, sendUpload, listThrough, NativeProvider, native }

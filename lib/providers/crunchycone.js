@@ -6,26 +6,27 @@
 const fs = require('node:fs')
 const { CrunchyConeStore } = require('../native')
 const { call, fromNative } = require('../errors')
-const { checkSource, sendUpload, listThrough } = require('../provider')
-const { toFileInfo, visibilityResult, visibilityStatus } = require('../convert')
+const { checkSource, sendUpload, listThrough, NativeProvider, native } = require('../provider')
+const { visibilityResult, visibilityStatus } = require('../convert')
 const { openFileStream, checkStreamOptions } = require('../stream')
 
-class CrunchyConeProvider {
-  #native
+class CrunchyConeProvider extends NativeProvider {
   #userId
 
   constructor(config = {}) {
+    super(
+      new CrunchyConeStore({
+        apiUrl: config.apiUrl,
+        apiKey: config.apiKey,
+        projectId: config.projectId,
+        timeout: config.timeout,
+        envApiUrl: process.env.CRUNCHYCONE_API_URL,
+        envApiKey: process.env.CRUNCHYCONE_API_KEY,
+        envProjectId: process.env.CRUNCHYCONE_PROJECT_ID,
+        cwd: process.cwd(),
+      }),
+    )
     this.#userId = config.userId
-    this.#native = new CrunchyConeStore({
-      apiUrl: config.apiUrl,
-      apiKey: config.apiKey,
-      projectId: config.projectId,
-      timeout: config.timeout,
-      envApiUrl: process.env.CRUNCHYCONE_API_URL,
-      envApiKey: process.env.CRUNCHYCONE_API_KEY,
-      envProjectId: process.env.CRUNCHYCONE_PROJECT_ID,
-      cwd: process.cwd(),
-    })
   }
 
   setUserId(userId) {
@@ -38,7 +39,7 @@ class CrunchyConeProvider {
     // The presigned PUT declares its length: known for buffers and files, given for streams.
     const size = buffer ? buffer.length : filePath ? (await fs.promises.stat(filePath)).size : options.size
     const upload = await call(() =>
-      this.#native.beginUpload({
+      this[native].beginUpload({
         external_id: options.external_id,
         key: options.key,
         filename: options.filename,
@@ -57,53 +58,32 @@ class CrunchyConeProvider {
   }
 
   async deleteFile(key) {
-    await call(() => this.#native.delete(key, false))
+    await call(() => this[native].delete(key, false))
   }
 
   async deleteFileByExternalId(externalId) {
-    await call(() => this.#native.delete(externalId, true))
+    await call(() => this[native].delete(externalId, true))
   }
 
   async getFileUrl(key, _expiresIn, options) {
-    return call(() => this.#native.url(key, false, options?.disposition))
+    return call(() => this[native].url(key, false, options?.disposition))
   }
 
   async getFileUrlByExternalId(externalId, _expiresIn, options) {
-    return call(() => this.#native.url(externalId, true, options?.disposition))
-  }
-
-  async fileExists(key) {
-    return call(() => this.#native.exists(key))
-  }
-
-  async fileExistsByExternalId(externalId) {
-    return (await this.findFileByExternalId(externalId)) !== null
-  }
-
-  async findFileByExternalId(externalId) {
-    const record = await call(() => this.#native.find(String(externalId)))
-    return record ? toFileInfo(record) : null
-  }
-
-  async listFiles(options = {}) {
-    return listThrough(this.#native, options, false)
+    return call(() => this[native].url(externalId, true, options?.disposition))
   }
 
   async searchFiles(options = {}) {
-    const result = await listThrough(this.#native, options, true)
+    const result = await listThrough(this[native], options, true)
     return { ...result, query: options.query ?? '', searchFields: options.searchFields }
   }
 
-  async isAvailable() {
-    return true
-  }
-
   async setFileVisibility(key, visibility) {
-    return visibilityResult(await call(() => this.#native.setVisibility(key, false, visibility)))
+    return visibilityResult(await call(() => this[native].setVisibility(key, false, visibility)))
   }
 
   async setFileVisibilityByExternalId(externalId, visibility) {
-    return visibilityResult(await call(() => this.#native.setVisibility(externalId, true, visibility)))
+    return visibilityResult(await call(() => this[native].setVisibility(externalId, true, visibility)))
   }
 
   async setMultipleFileVisibility(keys, visibility) {
@@ -113,15 +93,15 @@ class CrunchyConeProvider {
   }
 
   async updateFileVisibilityById(fileId, visibility) {
-    return visibilityResult(await call(() => this.#native.setVisibilityByFileId(fileId, visibility)))
+    return visibilityResult(await call(() => this[native].setVisibilityByFileId(fileId, visibility)))
   }
 
   async getFileVisibility(key) {
-    return visibilityStatus(await call(() => this.#native.getVisibility(key, false)))
+    return visibilityStatus(await call(() => this[native].getVisibility(key, false)))
   }
 
   async getFileVisibilityByExternalId(externalId) {
-    return visibilityStatus(await call(() => this.#native.getVisibility(externalId, true)))
+    return visibilityStatus(await call(() => this[native].getVisibility(externalId, true)))
   }
 
   async getFileStream(key, options = {}) {
@@ -137,12 +117,12 @@ class CrunchyConeProvider {
     options.signal?.throwIfAborted()
     let handle
     try {
-      handle = this.#native.stream(id, byExternalId, options.start, options.end)
+      handle = this[native].stream(id, byExternalId, options.start, options.end)
     } catch (e) {
       throw fromNative(e)
     }
     // The config's timeout applies to streams unless the call gives its own (0 turns it off).
-    return openFileStream(handle, { ...options, timeout: options.timeout ?? this.#native.streamTimeout() })
+    return openFileStream(handle, { ...options, timeout: options.timeout ?? this[native].streamTimeout() })
   }
 }
 

@@ -5,14 +5,13 @@
 const path = require('node:path')
 const { LocalStore } = require('../native')
 const { call, fromNative, storageError } = require('../errors')
-const { checkSource, sendUpload, listThrough } = require('../provider')
-const { toFileInfo, visibilityResult, visibilityStatus } = require('../convert')
+const { checkSource, sendUpload, listThrough, NativeProvider, native } = require('../provider')
+const { visibilityResult, visibilityStatus } = require('../convert')
 const { openFileStream, checkStreamOptions } = require('../stream')
 
 const notFoundById = (id) => storageError(`File with external_id "${id}" not found`, 'NotFound')
 
-class LocalStorageProvider {
-  #native
+class LocalStorageProvider extends NativeProvider {
 
   constructor() {
     const basePath = process.env.CRUNCHYCONE_LOCALSTORAGE_PATH
@@ -21,13 +20,13 @@ class LocalStorageProvider {
     }
     let baseUrl = process.env.CRUNCHYCONE_LOCALSTORAGE_BASE_URL || '/localstorage'
     if (baseUrl.endsWith('/')) baseUrl = baseUrl.slice(0, -1)
-    this.#native = new LocalStore(path.resolve(basePath), baseUrl)
+    super(new LocalStore(path.resolve(basePath), baseUrl))
   }
 
   async uploadFile(options) {
     checkSource(options)
     const upload = await call(() =>
-      this.#native.beginUpload({
+      this[native].beginUpload({
         external_id: options.external_id,
         key: options.key,
         filename: options.filename,
@@ -40,7 +39,7 @@ class LocalStorageProvider {
   }
 
   async deleteFile(key) {
-    await call(() => this.#native.delete(key))
+    await call(() => this[native].delete(key))
   }
 
   async deleteFileByExternalId(externalId) {
@@ -50,7 +49,7 @@ class LocalStorageProvider {
   }
 
   async getFileUrl(key, _expiresIn, _options) {
-    return call(() => this.#native.url(key))
+    return call(() => this[native].url(key))
   }
 
   async getFileUrlByExternalId(externalId, expiresIn, options) {
@@ -59,30 +58,9 @@ class LocalStorageProvider {
     return this.getFileUrl(file.key, expiresIn, options)
   }
 
-  async fileExists(key) {
-    return call(() => this.#native.exists(key))
-  }
-
-  async fileExistsByExternalId(externalId) {
-    return (await this.findFileByExternalId(externalId)) !== null
-  }
-
-  async findFileByExternalId(externalId) {
-    const record = await call(() => this.#native.find(String(externalId)))
-    return record ? toFileInfo(record) : null
-  }
-
-  async listFiles(options = {}) {
-    return listThrough(this.#native, options, false)
-  }
-
   async searchFiles(options = {}) {
-    const result = await listThrough(this.#native, options, true)
+    const result = await listThrough(this[native], options, true)
     return { ...result, query: options.query, searchFields: options.searchFields }
-  }
-
-  async isAvailable() {
-    return true
   }
 
   async setFileVisibility(key, visibility) {
@@ -91,7 +69,7 @@ class LocalStorageProvider {
   }
 
   async setMultipleFileVisibility(keys, visibility) {
-    const results = await call(() => this.#native.setVisibility(keys, visibility))
+    const results = await call(() => this[native].setVisibility(keys, visibility))
     return results.map(visibilityResult)
   }
 
@@ -109,7 +87,7 @@ class LocalStorageProvider {
   }
 
   async getFileVisibility(key) {
-    return visibilityStatus(await call(() => this.#native.getVisibility(key)))
+    return visibilityStatus(await call(() => this[native].getVisibility(key)))
   }
 
   async getFileVisibilityByExternalId(externalId) {
@@ -123,7 +101,7 @@ class LocalStorageProvider {
     options.signal?.throwIfAborted()
     let handle
     try {
-      handle = this.#native.stream(key, options.start, options.end, options.includeMetadata !== false)
+      handle = this[native].stream(key, options.start, options.end, options.includeMetadata !== false)
     } catch (e) {
       throw fromNative(e)
     }
