@@ -398,5 +398,14 @@ describe('crunchycone: review fixes', () => {
     assert.equal(await p.fileExists(r.key), true)
     assert.equal(await p.fileExists('docs/a.txt'), true)
     assert.equal((await collect((await p.getFileStream(r.key)).stream)).toString(), 'stored')
+    // Beyond the first page, the lookup falls back to the full listing.
+    for (let i = 0; i < 105; i++) await p.uploadFile({ external_id: `sk-${i}`, key: `more/f${i}.txt`, buffer: Buffer.from(`${i}`) })
+    assert.equal(await p.fileExists('projects/proj_1/more/f104.txt'), true)
+  })
+
+  it('a missing key costs two list requests where storage keys are the proposed paths', async () => {
+    await fetch(`${server.url}/__reset`, { method: 'POST' })
+    assert.equal(await provider.fileExists('no/such/file.txt'), false)
+    assert.equal((await (await fetch(`${server.url}/__stats`)).json()).listRequests, 2)
   })
 })

@@ -236,22 +236,25 @@ impl Api {
         Self::data(self.call(Method::GET, &path, None).await?, &path)
     }
 
+    /// One page of records matching the server-side filters.
+    async fn page(&self, offset: u32, path_prefix: Option<&str>, external_id: Option<&str>) -> Result<Page> {
+        let mut path =
+            format!("/api/v1/storage/files?project_id={}&limit={PAGE}&offset={offset}", encode(&self.cfg.project_id));
+        if let Some(p) = path_prefix.filter(|p| !p.is_empty()) {
+            path.push_str(&format!("&path_prefix={}", encode(p)));
+        }
+        if let Some(e) = external_id.filter(|e| !e.is_empty()) {
+            path.push_str(&format!("&external_id={}", encode(e)));
+        }
+        Self::data(self.call(Method::GET, &path, None).await?, &path)
+    }
+
     /// Every record matching the server-side filters, following the pages.
     pub async fn list_all(&self, path_prefix: Option<&str>, external_id: Option<&str>) -> Result<Vec<FileMeta>> {
         let mut out = Vec::new();
         let mut offset = 0;
         loop {
-            let mut path = format!(
-                "/api/v1/storage/files?project_id={}&limit={PAGE}&offset={offset}",
-                encode(&self.cfg.project_id)
-            );
-            if let Some(p) = path_prefix.filter(|p| !p.is_empty()) {
-                path.push_str(&format!("&path_prefix={}", encode(p)));
-            }
-            if let Some(e) = external_id.filter(|e| !e.is_empty()) {
-                path.push_str(&format!("&external_id={}", encode(e)));
-            }
-            let page: Page = Self::data(self.call(Method::GET, &path, None).await?, &path)?;
+            let page = self.page(offset, path_prefix, external_id).await?;
             let n = page.files.len() as u32;
             out.extend(page.files);
             // A server that ignored `offset` would say `has_more` forever: trust its count too.
@@ -264,18 +267,27 @@ impl Api {
     }
 
     /// The record stored under `key` (its storage key, else its proposed path), on any page. The
-    /// listing is narrowed by `path_prefix` first; a server that applies it to another field gets
-    /// the full listing as a fallback.
+    /// listing is narrowed by `path_prefix`. Only a server that stores files under keys other than
+    /// their proposed paths (seen on the first unfiltered page) may apply `path_prefix` to the other
+    /// field, so only then does a miss fall back to the full listing.
     pub async fn find_by_key(&self, key: &str) -> Result<Option<FileMeta>> {
-        let pick = |candidates: Vec<FileMeta>| {
+        let pick = |candidates: &[FileMeta]| {
             let by_storage = candidates.iter().position(|f| f.storage_key.as_deref() == Some(key));
             let by_path = || candidates.iter().position(|f| f.file_path.as_deref() == Some(key));
             by_storage.or_else(by_path).map(|i| candidates[i].clone())
         };
-        if let Some(found) = pick(self.list_all(Some(key), None).await?) {
+        if let Some(found) = pick(&self.list_all(Some(key), None).await?) {
             return Ok(Some(found));
         }
-        Ok(pick(self.list_all(None, None).await?))
+        let first = self.page(0, None, None).await?;
+        if let Some(found) = pick(&first.files) {
+            return Ok(Some(found));
+        }
+        let distinct_keys = first.files.iter().any(|f| f.storage_key.is_some() && f.storage_key != f.file_path);
+        if !first.has_more || !distinct_keys {
+            return Ok(None);
+        }
+        Ok(pick(&self.list_all(None, None).await?))
     }
 
     /// A signed download URL, reused while it is valid. `fresh` skips the cache (after a 403).
