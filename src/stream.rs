@@ -1,13 +1,13 @@
 //! The byte-stream handle every provider's `getFileStream` goes through.
 //!
-//! A provider supplies an [`Opener`]: a future that does the lookup (stat, HEAD, signed URL, …) and
+//! A provider supplies an [`Opener`]: the lookup (stat, signed URL, …), blocking or async, that
 //! yields [`Opened`], the metadata plus a [`Body`] positioned at the first byte to deliver.
 //! [`NativeStream`] runs the opener under cancellation, then JS pulls the bytes with
-//! `read(buffer)`: JS allocates each buffer (so V8 manages and collects it like any `Buffer`) and the
-//! body is read straight into it on the libuv thread pool, as `fs.createReadStream` does, with no
-//! copy in between. The handle counts bytes: a body that ends before every promised byte fails the
-//! read, so a stream never ends cleanly short. `cancel()` releases the file at once, or as soon as
-//! a read in flight returns.
+//! `read(buffer)`: JS allocates each buffer (so V8 manages and collects it like any `Buffer`). A
+//! file is read straight into it on the libuv thread pool, as `fs.createReadStream` does, with no
+//! copy in between; an HTTP body's frames are copied into it. The handle counts bytes: a body that
+//! ends before every promised byte fails the read, so a stream never ends cleanly short.
+//! `cancel()` releases the file or connection at once, or as soon as a read in flight returns.
 
 use std::io::{ErrorKind, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
