@@ -33,31 +33,21 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// A server file record (`CrunchyConeFileMetadata`), with the fields the provider uses.
-#[derive(Deserialize, Clone, Debug, Default)]
+/// A server file record (`CrunchyConeFileMetadata`), with the fields the provider uses (a missing
+/// optional field reads as `None`).
+#[derive(Deserialize, Clone, Debug)]
 pub struct FileMeta {
     pub file_id: String,
-    #[serde(default)]
     pub external_id: Option<String>,
-    #[serde(default)]
     pub storage_key: Option<String>,
-    #[serde(default)]
     pub file_path: Option<String>,
-    #[serde(default)]
     pub content_type: Option<String>,
-    #[serde(default)]
     pub actual_file_size: Option<f64>,
-    #[serde(default)]
     pub upload_status: Option<String>,
-    #[serde(default)]
     pub visibility: Option<String>,
-    #[serde(default)]
     pub public_url: Option<String>,
-    #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
-    #[serde(default)]
     pub uploaded_at: Option<String>,
-    #[serde(default)]
     pub updated_at: Option<String>,
 }
 
@@ -105,7 +95,6 @@ struct Page {
     files: Vec<FileMeta>,
     #[serde(default)]
     has_more: bool,
-    #[serde(default)]
     total_count: Option<u64>,
 }
 

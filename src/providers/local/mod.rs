@@ -26,6 +26,12 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + 
     tokio::task::spawn_blocking(f).await.map_err(|e| Error::Provider(format!("Internal error: {e}")))?
 }
 
+/// Where a key's content and metadata live under the root.
+struct Paths {
+    file: PathBuf,
+    meta: PathBuf,
+}
+
 pub(crate) struct Store {
     root: PathBuf,
     base_url: String,
@@ -62,36 +68,33 @@ impl Store {
         Ok(path)
     }
 
-    fn sidecar_path(&self, key: &str) -> Result<PathBuf> {
-        let mut path = self.path(key)?.into_os_string();
-        path.push(sidecar::SUFFIX);
-        let path = PathBuf::from(path);
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+    /// The content file of `key` and its metadata file, both checked once (see `path`).
+    fn paths(&self, key: &str) -> Result<Paths> {
+        let file = self.path(key)?;
+        let mut meta = file.clone().into_os_string();
+        meta.push(sidecar::SUFFIX);
+        let meta = PathBuf::from(meta);
+        if fs::symlink_metadata(&meta).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(Error::InvalidKey { key: key.to_string(), reason: "its metadata file is a symbolic link" });
         }
-        Ok(path)
+        Ok(Paths { file, meta })
     }
 
     fn url(&self, key: &str) -> String {
         format!("{}/{}", self.base_url, key)
     }
 
-    /// The sidecar of `key`, if it has a genuine one.
-    fn sidecar(&self, key: &str) -> Result<Option<sidecar::Sidecar>> {
-        Ok(read_sidecar(&self.sidecar_path(key)?, key))
-    }
-
     fn delete(&self, key: &str) -> Result<()> {
-        let path = self.path(key)?;
-        let genuine = self.sidecar(key)?.is_some();
-        match fs::remove_file(&path) {
+        let paths = self.paths(key)?;
+        let genuine = read_sidecar(&paths.meta, key).is_some();
+        match fs::remove_file(&paths.file) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::Provider(format!("Failed to delete file: {e}"))),
         }
         // Only a real sidecar of `key` goes: `key.json` may be another file's content.
         if genuine {
-            let _ = fs::remove_file(self.sidecar_path(key)?);
+            let _ = fs::remove_file(&paths.meta);
         }
         Ok(())
     }
@@ -107,13 +110,14 @@ impl Store {
         let (mut keys, mut walked) = self.catalog.candidates(id);
         loop {
             for key in keys {
-                let Some(s) = self.sidecar(&key).ok().flatten().filter(|s| s.external_id() == id) else {
+                let Ok(paths) = self.paths(&key) else { continue };
+                let Some(s) = read_sidecar(&paths.meta, &key).filter(|s| s.external_id() == id) else {
                     continue;
                 };
-                if self.path(&key)?.exists() {
+                if paths.file.exists() {
                     return Ok(Some(s.record()));
                 }
-                let _ = fs::remove_file(self.sidecar_path(&key)?);
+                let _ = fs::remove_file(&paths.meta);
             }
             if walked {
                 break;
@@ -131,8 +135,8 @@ impl Store {
         for entry in self.catalog.refresh() {
             if entry.content_exists {
                 files.push(entry.sidecar.record());
-            } else if let Ok(path) = self.sidecar_path(entry.sidecar.key()) {
-                let _ = fs::remove_file(path);
+            } else if let Ok(paths) = self.paths(entry.sidecar.key()) {
+                let _ = fs::remove_file(paths.meta);
             }
         }
         listing::query(files, o, search)
@@ -148,16 +152,16 @@ impl Store {
             message: Some(message),
             provider_specific: None,
         };
-        if !self.path(key)?.exists() {
+        let Paths { file, meta } = self.paths(key)?;
+        if !file.exists() {
             return Ok(failed(format!("File with key {key} not found")));
         }
-        let path = self.sidecar_path(key)?;
-        let Some(mut s) = read_sidecar(&path, key) else {
+        let Some(mut s) = read_sidecar(&meta, key) else {
             return Ok(failed("Failed to update file visibility metadata: no valid metadata file".into()));
         };
         let url = self.url(key);
         s.set_visibility(public.then_some(url.as_str()));
-        if let Err(e) = upload::write_atomically(&path, &s.to_bytes()) {
+        if let Err(e) = upload::write_atomically(&meta, &s.to_bytes()) {
             return Ok(failed(format!("Failed to update file visibility metadata: {e}")));
         }
         Ok(VisibilityResult {
@@ -178,10 +182,11 @@ impl Store {
     }
 
     fn get_visibility(&self, key: &str) -> Result<VisibilityStatus> {
-        if !self.path(key)?.exists() {
+        let paths = self.paths(key)?;
+        if !paths.file.exists() {
             return Err(Error::NotFound(format!("File with key {key} not found")));
         }
-        let parsed = fs::read(self.sidecar_path(key)?).ok().and_then(|b| sidecar::Sidecar::parse(&b));
+        let parsed = fs::read(&paths.meta).ok().and_then(|b| sidecar::Sidecar::parse(&b));
         let (public, message) = match &parsed {
             Some(s) if s.is_public() => {
                 (true, "File marked as public in metadata. Access controlled by web server endpoint.")
@@ -201,22 +206,23 @@ impl Store {
 
     /// Stats the file, resolves the range and positions a reader at its start.
     fn open(&self, key: &str, req: Option<Requested>, include_metadata: bool) -> Result<Opened> {
-        let path = self.path(key)?;
+        let paths = self.paths(key)?;
         let not_found = || Error::NotFound(format!("File not found: {key}"));
         // O_NONBLOCK: opening a FIFO or device must not wait; only regular files are served.
-        let mut file =
-            fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW).open(&path).map_err(
-                |e| match e.kind() {
-                    io::ErrorKind::NotFound => not_found(),
-                    _ => Error::io(format!("Failed to open file {key}"), e),
-                },
-            )?;
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(&paths.file)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => not_found(),
+                _ => Error::io(format!("Failed to open file {key}"), e),
+            })?;
         let meta = file.metadata().map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
         if !meta.is_file() {
             return Err(not_found());
         }
         let range = range::resolve(req, meta.len())?;
-        let sidecar = if include_metadata { self.sidecar(key)? } else { None };
+        let sidecar = if include_metadata { read_sidecar(&paths.meta, key) } else { None };
         let mtime_ms = meta.mtime() as f64 * 1000.0 + (meta.mtime_nsec() / 1_000_000) as f64;
         file.seek(SeekFrom::Start(range.start)).map_err(|e| Error::io(format!("Failed to read file {key}"), e))?;
         Ok(Opened {

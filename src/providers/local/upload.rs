@@ -38,7 +38,7 @@ pub(super) struct Upload {
     store: Arc<Store>,
     options: UploadOptions,
     key: String,
-    dest: PathBuf,
+    paths: super::Paths,
     tmp: PathBuf,
     file: Option<File>,
     size: u64,
@@ -53,7 +53,7 @@ impl Upload {
             Some(k) => k.clone(),
             None => crate::keys::generate(&options.external_id, options.filename.as_deref(), now),
         };
-        let dest = store.path(&key)?;
+        let paths = store.paths(&key)?;
         // The original keeps metadata in `<key>.json`, so `doc.json` and the sidecar of `doc` are one
         // path. `path()` refuses a key that is another file's metadata; refuse too a key whose
         // metadata would overwrite another file.
@@ -62,11 +62,11 @@ impl Upload {
         if super::catalog::read_sidecar(&metadata_own, &metadata_key).is_some() {
             return Err(Error::InvalidKey { key, reason: "its metadata file would overwrite another file" });
         }
-        let parent = dest.parent().expect("a validated key has a parent").to_path_buf();
+        let parent = paths.file.parent().expect("a validated key has a parent").to_path_buf();
         fs::create_dir_all(&parent).map_err(|e| Error::io("Failed to create directory", e))?;
-        let tmp = temp_path(&dest);
+        let tmp = temp_path(&paths.file);
         let file = File::create_new(&tmp).map_err(|e| Error::io("Failed to create file", e))?;
-        Ok(Upload { store, options, key, dest, tmp, file: Some(file), size: 0 })
+        Ok(Upload { store, options, key, paths, tmp, file: Some(file), size: 0 })
     }
 
     fn file(&mut self) -> Result<&mut File> {
@@ -108,13 +108,13 @@ impl Upload {
         });
         // Both new files are complete before either replaces anything: a failure up to here leaves
         // the previous file and its metadata as they were.
-        let sidecar_path = self.store.sidecar_path(&self.key)?;
-        let sidecar_tmp = temp_path(&sidecar_path);
-        let staged =
-            fs::write(&sidecar_tmp, s.to_bytes()).and_then(|()| fs::rename(&self.tmp, &self.dest)).and_then(|()| {
+        let sidecar_tmp = temp_path(&self.paths.meta);
+        let staged = fs::write(&sidecar_tmp, s.to_bytes())
+            .and_then(|()| fs::rename(&self.tmp, &self.paths.file))
+            .and_then(|()| {
                 // In place: nothing temporary is left for Drop to remove.
                 self.file = None;
-                fs::rename(&sidecar_tmp, &sidecar_path)
+                fs::rename(&sidecar_tmp, &self.paths.meta)
             });
         if let Err(e) = staged {
             let _ = fs::remove_file(&sidecar_tmp);
