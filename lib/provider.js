@@ -13,6 +13,21 @@ function checkSource({ filePath, stream, buffer } = {}) {
   }
 }
 
+/** Starts a native upload for the original's `StorageUploadOptions` (`size` where the backend needs it). */
+function beginUpload(store, options, size) {
+  return call(() =>
+    store.beginUpload({
+      external_id: options.external_id,
+      key: options.key,
+      filename: options.filename,
+      contentType: options.contentType,
+      public: options.public,
+      metadata: options.metadata,
+      size,
+    }),
+  )
+}
+
 /**
  * Sends the source into a native upload and finishes it; on failure aborts it (removing what it
  * wrote) and throws `describe(cause)`. Resolves with the original's `StorageUploadResult`.
@@ -75,4 +90,4 @@ class NativeProvider {
   }
 }
 
-module.exports = { checkSource, sendUpload, listThrough, NativeProvider, native }
+module.exports = { checkSource, beginUpload, sendUpload, listThrough, NativeProvider, native }

@@ -212,4 +212,20 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
   }
 }
 
-module.exports = { openFileStream, checkStreamOptions }
+/**
+ * The original's `getFileStream`: checks the options, makes the native handle with `create()` (which
+ * checks key and range) and opens it.
+ */
+async function fileStream(create, options = {}) {
+  checkStreamOptions(options)
+  options.signal?.throwIfAborted()
+  let handle
+  try {
+    handle = create()
+  } catch (e) {
+    throw fromNative(e)
+  }
+  return openFileStream(handle, options)
+}
+
+module.exports = { fileStream }

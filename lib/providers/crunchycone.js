@@ -5,10 +5,10 @@
 
 const fs = require('node:fs')
 const { CrunchyConeStore } = require('../native')
-const { call, fromNative } = require('../errors')
-const { checkSource, sendUpload, listThrough, NativeProvider, native } = require('../provider')
+const { call } = require('../errors')
+const { checkSource, beginUpload, sendUpload, listThrough, NativeProvider, native } = require('../provider')
 const { visibilityResult, visibilityStatus } = require('../convert')
-const { openFileStream, checkStreamOptions } = require('../stream')
+const { fileStream } = require('../stream')
 
 class CrunchyConeProvider extends NativeProvider {
   #userId
@@ -38,17 +38,7 @@ class CrunchyConeProvider extends NativeProvider {
     const { buffer, filePath } = options
     // The presigned PUT declares its length: known for buffers and files, given for streams.
     const size = buffer ? buffer.length : filePath ? (await fs.promises.stat(filePath)).size : options.size
-    const upload = await call(() =>
-      this[native].beginUpload({
-        external_id: options.external_id,
-        key: options.key,
-        filename: options.filename,
-        contentType: options.contentType,
-        public: options.public,
-        metadata: options.metadata,
-        size,
-      }),
-    )
+    const upload = await beginUpload(this[native], options, size)
     const name = options.filename || options.external_id || 'unknown'
     return sendUpload(
       upload,
@@ -112,17 +102,10 @@ class CrunchyConeProvider extends NativeProvider {
     return this.#stream(externalId, true, options)
   }
 
-  async #stream(id, byExternalId, options) {
-    checkStreamOptions(options)
-    options.signal?.throwIfAborted()
-    let handle
-    try {
-      handle = this[native].stream(id, byExternalId, options.start, options.end)
-    } catch (e) {
-      throw fromNative(e)
-    }
+  #stream(id, byExternalId, options) {
     // The config's timeout applies to streams unless the call gives its own (0 turns it off).
-    return openFileStream(handle, { ...options, timeout: options.timeout ?? this[native].streamTimeout() })
+    const timeout = options.timeout ?? this[native].streamTimeout()
+    return fileStream(() => this[native].stream(id, byExternalId, options.start, options.end), { ...options, timeout })
   }
 }
 

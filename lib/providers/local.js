@@ -4,10 +4,10 @@
 
 const path = require('node:path')
 const { LocalStore } = require('../native')
-const { call, fromNative, storageError } = require('../errors')
-const { checkSource, sendUpload, listThrough, NativeProvider, native } = require('../provider')
+const { call, storageError } = require('../errors')
+const { checkSource, beginUpload, sendUpload, listThrough, NativeProvider, native } = require('../provider')
 const { visibilityResult, visibilityStatus } = require('../convert')
-const { openFileStream, checkStreamOptions } = require('../stream')
+const { fileStream } = require('../stream')
 
 const notFoundById = (id) => storageError(`File with external_id "${id}" not found`, 'NotFound')
 
@@ -25,16 +25,7 @@ class LocalStorageProvider extends NativeProvider {
 
   async uploadFile(options) {
     checkSource(options)
-    const upload = await call(() =>
-      this[native].beginUpload({
-        external_id: options.external_id,
-        key: options.key,
-        filename: options.filename,
-        contentType: options.contentType,
-        public: options.public,
-        metadata: options.metadata,
-      }),
-    )
+    const upload = await beginUpload(this[native], options)
     return sendUpload(upload, options, (cause) => `Failed to upload file: ${cause}`)
   }
 
@@ -97,15 +88,8 @@ class LocalStorageProvider extends NativeProvider {
   }
 
   async getFileStream(key, options = {}) {
-    checkStreamOptions(options)
-    options.signal?.throwIfAborted()
-    let handle
-    try {
-      handle = this[native].stream(key, options.start, options.end, options.includeMetadata !== false)
-    } catch (e) {
-      throw fromNative(e)
-    }
-    return openFileStream(handle, options)
+    const includeMetadata = options.includeMetadata !== false
+    return fileStream(() => this[native].stream(key, options.start, options.end, includeMetadata), options)
   }
 
   async getFileStreamByExternalId(externalId, options = {}) {
