@@ -2,5 +2,6 @@
 // crunchycone-storage: the storage providers of crunchycone-lib, native.
 const { LocalStorageProvider } = require('./lib/providers/local')
 const { CrunchyConeProvider } = require('./lib/providers/crunchycone')
+const s3 = require('./lib/providers/s3')
 
-module.exports = { LocalStorageProvider, CrunchyConeProvider }
+module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3 }

@@ -1,4 +1,13 @@
 import lib from './index.js'
 
-export const { LocalStorageProvider, CrunchyConeProvider } = lib
+export const {
+  LocalStorageProvider,
+  CrunchyConeProvider,
+  S3CompatibleProvider,
+  AWSS3Provider,
+  DigitalOceanSpacesProvider,
+  WasabiProvider,
+  BackblazeB2Provider,
+  CloudflareR2Provider,
+} = lib
 export default lib

@@ -25,10 +25,10 @@ function toFileInfo(r) {
 function toListResult(r, startedAt) {
   const out = {
     files: r.files.map(toFileInfo),
-    totalCount: r.totalCount,
     hasMore: r.hasMore,
     searchTime: Date.now() - startedAt,
   }
+  if (r.totalCount != null) out.totalCount = r.totalCount
   if (r.nextOffset != null) out.nextOffset = r.nextOffset
   if (r.continuationToken != null) out.continuationToken = r.continuationToken
   return out

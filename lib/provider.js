@@ -43,7 +43,8 @@ async function sendUpload(upload, { buffer, filePath, stream }, describe) {
     await upload.abort()
     throw new Error(describe(fromNative(e).message))
   }
-  const { lastModified, etag, ...result } = toFileInfo(r)
+  const { lastModified, ...result } = toFileInfo(r)
+  if (result.etag === undefined) delete result.etag
   return result
 }
 

@@ -73,7 +73,8 @@ pub struct ListOptions {
 #[napi(object)]
 pub struct ListResult {
     pub files: Vec<FileRecord>,
-    pub total_count: f64,
+    /// Known when the whole set was examined (S3's key-order paging stops at the page).
+    pub total_count: Option<f64>,
     pub has_more: bool,
     pub next_offset: Option<f64>,
     pub continuation_token: Option<String>,
@@ -208,21 +209,50 @@ fn sort(files: &mut [FileRecord], by: &str, descending: bool) {
     }
 }
 
-/// Checks the paging options before any I/O.
-pub fn validate(o: &ListOptions) -> Result<()> {
+/// Checks `limit` and `offset` before any I/O.
+pub fn validate_paging(o: &ListOptions) -> Result<()> {
     count("limit", o.limit)?;
     count("offset", o.offset)?;
+    Ok(())
+}
+
+/// Checks the paging options before any I/O, for listings whose continuation token is an offset.
+pub fn validate(o: &ListOptions) -> Result<()> {
+    validate_paging(o)?;
     if let Some(t) = &o.continuation_token {
         t.parse::<usize>().map_err(|_| Error::InvalidInput(format!("Invalid continuationToken: {t:?}")))?;
     }
     Ok(())
 }
 
+/// Whether `f` passes every filter (and, for `search`, the text query).
+pub fn matches(f: &FileRecord, o: &ListOptions, search: bool) -> bool {
+    passes_filters(f, o) && (!search || matches_query(f, o))
+}
+
+/// The page size: `limit`, capped, or the default.
+pub fn page_limit(o: &ListOptions) -> Result<usize> {
+    Ok(match count("limit", o.limit)? {
+        None | Some(0) => DEFAULT_LIMIT,
+        Some(l) => l.min(MAX_LIMIT),
+    })
+}
+
+/// Drops what `includeUrls: false` / `includeMetadata: false` leave out.
+pub fn shape(mut f: FileRecord, o: &ListOptions) -> FileRecord {
+    if o.include_urls == Some(false) {
+        f.url = String::new();
+    }
+    if o.include_metadata == Some(false) {
+        f.metadata = None;
+    }
+    f
+}
+
 /// Filters, sorts and pages `files`. `search` enables the text query and the search-only filters.
 /// Callers run [`validate`] first, before any I/O.
 pub fn query(files: Vec<FileRecord>, o: &ListOptions, search: bool) -> Result<ListResult> {
-    let mut files: Vec<FileRecord> =
-        files.into_iter().filter(|f| passes_filters(f, o) && (!search || matches_query(f, o))).collect();
+    let mut files: Vec<FileRecord> = files.into_iter().filter(|f| matches(f, o, search)).collect();
     if let Some(by) = &o.sort_by {
         sort(&mut files, by, o.sort_order.as_deref() == Some("desc"));
     }
@@ -232,29 +262,13 @@ pub fn query(files: Vec<FileRecord>, o: &ListOptions, search: bool) -> Result<Li
         Some(t) => t.parse().unwrap_or(0),
         None => count("offset", o.offset)?.unwrap_or(0),
     };
-    let limit = match count("limit", o.limit)? {
-        None | Some(0) => DEFAULT_LIMIT,
-        Some(l) => l.min(MAX_LIMIT),
-    };
+    let limit = page_limit(o)?;
     let has_more = offset + limit < total;
-    let page: Vec<FileRecord> = files
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|mut f| {
-            if o.include_urls == Some(false) {
-                f.url = String::new();
-            }
-            if o.include_metadata == Some(false) {
-                f.metadata = None;
-            }
-            f
-        })
-        .collect();
+    let page: Vec<FileRecord> = files.into_iter().skip(offset).take(limit).map(|f| shape(f, o)).collect();
     let next = has_more.then_some(offset + limit);
     Ok(ListResult {
         files: page,
-        total_count: total as f64,
+        total_count: Some(total as f64),
         has_more,
         next_offset: next.map(|n| n as f64),
         continuation_token: next.map(|n| n.to_string()),

@@ -2,3 +2,4 @@
 
 pub mod crunchycone;
 pub mod local;
+pub mod s3;

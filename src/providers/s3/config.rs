@@ -1,0 +1,201 @@
+//! `S3Config` (spec §1.3) and what follows from it: the bucket's address, the public URL of a key,
+//! and the `object_store` clients.
+//!
+//! One address rule serves signing, raw requests and public URLs, so they never disagree (the
+//! original signed path-style but built virtual-hosted URLs, spec §7.3.4).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi_derive::napi;
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
+use object_store::ClientOptions;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::error::{Error, Result};
+
+/// The original's `S3Config`, as the JS classes pass it (the derived classes map theirs onto it).
+#[napi(object, object_to_js = false)]
+pub struct S3Config {
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub force_path_style: Option<bool>,
+    pub bucket: Option<String>,
+    pub public_base_url: Option<String>,
+    pub cdn_url: Option<String>,
+    #[napi(js_name = "useSSL")]
+    pub use_ssl: Option<bool>,
+    #[napi(js_name = "defaultACL")]
+    pub default_acl: Option<String>,
+    pub server_side_encryption: Option<String>,
+}
+
+/// Everything but the unreserved characters is escaped in a key segment (what SigV4 expects).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A key as a URL path: each segment percent-encoded, `/` kept.
+pub fn encode_key(key: &str) -> String {
+    key.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
+}
+
+/// A checked configuration.
+pub struct Settings {
+    pub bucket: String,
+    pub region: String,
+    /// Where the bucket's objects live, without a trailing `/`:
+    /// `https://s3.{region}.amazonaws.com/{bucket}`, `{endpoint}/{bucket}`, `https://{bucket}.{host}`.
+    pub bucket_url: String,
+    /// The base of public URLs: the CDN, else `publicBaseUrl`, else the bucket's address.
+    pub public_base: String,
+    pub credential: Arc<AwsCredential>,
+    /// The canned ACL for new objects, unless it is `private` (the default S3 applies anyway, and
+    /// the only one a bucket with ACLs disabled accepts: not sending it keeps uploads working there).
+    pub default_acl: Option<String>,
+    pub server_side_encryption: Option<String>,
+}
+
+fn required(value: &Option<String>, name: &str) -> Result<String> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err(Error::InvalidInput(format!("S3 configuration is missing {name}"))),
+    }
+}
+
+fn trim_slash(url: &str) -> String {
+    url.trim_end_matches('/').to_string()
+}
+
+impl Settings {
+    pub fn new(c: &S3Config) -> Result<Settings> {
+        let bucket = required(&c.bucket, "bucket")?;
+        let region = required(&c.region, "region")?;
+        let credential = Arc::new(AwsCredential {
+            key_id: required(&c.access_key_id, "accessKeyId")?,
+            secret_key: required(&c.secret_access_key, "secretAccessKey")?,
+            token: None,
+        });
+        // The original's client signs path-style unless told otherwise.
+        let path_style = c.force_path_style.unwrap_or(true);
+        let bucket_url = match c.endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(endpoint) => {
+                let endpoint = if endpoint.contains("://") {
+                    trim_slash(endpoint)
+                } else {
+                    let scheme = if c.use_ssl == Some(false) { "http" } else { "https" };
+                    format!("{scheme}://{}", trim_slash(endpoint))
+                };
+                if path_style {
+                    format!("{endpoint}/{bucket}")
+                } else {
+                    let (scheme, host) = endpoint.split_once("://").expect("has a scheme");
+                    format!("{scheme}://{bucket}.{host}")
+                }
+            }
+            None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+            None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+        };
+        let nonempty = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(trim_slash);
+        let public_base = nonempty(&c.cdn_url).or_else(|| nonempty(&c.public_base_url)).unwrap_or(bucket_url.clone());
+        Ok(Settings {
+            bucket,
+            region,
+            bucket_url,
+            public_base,
+            credential,
+            default_acl: c.default_acl.clone().filter(|a| !a.is_empty() && a != "private"),
+            server_side_encryption: c.server_side_encryption.clone().filter(|s| !s.is_empty()),
+        })
+    }
+
+    /// The URL of `key` without credentials (works for public objects).
+    pub fn public_url(&self, key: &str) -> String {
+        format!("{}/{}", self.public_base, encode_key(key))
+    }
+
+    /// The address of `key` at the bucket, for raw requests.
+    pub fn object_url(&self, key: &str) -> String {
+        format!("{}/{}", self.bucket_url, encode_key(key))
+    }
+
+    /// An `object_store` client for the bucket. `acl` is sent as `x-amz-acl` on every request of
+    /// this client, so only upload clients get one. Request timeouts are off: streams and uploads
+    /// are timed by their own progress, and a long transfer is not a stalled one.
+    pub fn store(&self, acl: Option<&str>) -> Result<AmazonS3> {
+        let mut options = ClientOptions::new()
+            .with_allow_http(self.bucket_url.starts_with("http://"))
+            .with_timeout_disabled()
+            .with_connect_timeout(Duration::from_secs(10));
+        if let Some(acl) = acl {
+            let mut headers = http::HeaderMap::new();
+            let value =
+                http::HeaderValue::from_str(acl).map_err(|_| Error::InvalidInput(format!("Invalid S3 ACL {acl:?}")))?;
+            headers.insert("x-amz-acl", value);
+            options = options.with_default_headers(headers);
+        }
+        let mut builder = AmazonS3Builder::new()
+            // The bucket's address is given whole (path-style included), so object_store
+            // appends keys to it as is.
+            .with_endpoint(&self.bucket_url)
+            .with_virtual_hosted_style_request(true)
+            .with_bucket_name(&self.bucket)
+            .with_region(&self.region)
+            .with_access_key_id(&self.credential.key_id)
+            .with_secret_access_key(&self.credential.secret_key)
+            .with_client_options(options);
+        if let Some(sse) = &self.server_side_encryption {
+            let key: AmazonS3ConfigKey = "aws_server_side_encryption".parse().expect("a known key");
+            builder = builder.with_config(key, sse);
+        }
+        builder.build().map_err(|e| Error::InvalidInput(format!("Invalid S3 configuration: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(endpoint: Option<&str>, path_style: Option<bool>) -> S3Config {
+        S3Config {
+            access_key_id: Some("AKID".into()),
+            secret_access_key: Some("secret".into()),
+            region: Some("eu-west-1".into()),
+            endpoint: endpoint.map(Into::into),
+            force_path_style: path_style,
+            bucket: Some("bkt".into()),
+            public_base_url: None,
+            cdn_url: None,
+            use_ssl: None,
+            default_acl: Some("private".into()),
+            server_side_encryption: None,
+        }
+    }
+
+    #[test]
+    fn one_address_rule() {
+        let url = |e, p| Settings::new(&config(e, p)).unwrap().public_url("dir/a b+c.txt");
+        assert_eq!(url(None, None), "https://s3.eu-west-1.amazonaws.com/bkt/dir/a%20b%2Bc.txt");
+        assert_eq!(url(None, Some(false)), "https://bkt.s3.eu-west-1.amazonaws.com/dir/a%20b%2Bc.txt");
+        assert_eq!(url(Some("http://127.0.0.1:9000/"), None), "http://127.0.0.1:9000/bkt/dir/a%20b%2Bc.txt");
+        assert_eq!(
+            url(Some("https://nyc3.digitaloceanspaces.com"), Some(false)),
+            "https://bkt.nyc3.digitaloceanspaces.com/dir/a%20b%2Bc.txt"
+        );
+        let mut c = config(Some("minio.local:9000"), None);
+        c.use_ssl = Some(false);
+        c.cdn_url = Some("https://cdn.example.com/".into());
+        let s = Settings::new(&c).unwrap();
+        assert_eq!(s.object_url("k"), "http://minio.local:9000/bkt/k");
+        assert_eq!(s.public_url("k"), "https://cdn.example.com/k");
+        assert_eq!(s.default_acl, None);
+    }
+
+    #[test]
+    fn refuses_missing_settings() {
+        let mut c = config(None, None);
+        c.secret_access_key = Some(" ".into());
+        let e = Settings::new(&c).err().unwrap();
+        assert_eq!(e.to_string(), "S3 configuration is missing secretAccessKey");
+    }
+}
