@@ -34,6 +34,7 @@ conformance({
   messages: {
     uploadFailed: (cause) => new RegExp(`^Upload failed for file ".+": ${cause} \\(external_id: .+, file_path: .+\\)$`),
     streamNotFound: (key) => `File with key ${key} not found`,
+    notFoundById: (id) => `File with external_id \"${id}\" not found`,
   },
   async create() {
     shared = await freshServer()

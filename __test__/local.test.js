@@ -18,6 +18,7 @@ conformance({
   messages: {
     uploadFailed: (cause) => `Failed to upload file: ${cause}`,
     streamNotFound: (key) => `File not found: ${key}`,
+    notFoundById: (id) => `File with external_id \"${id}\" not found`,
   },
   async create() {
     root = freshRoot()

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use napi_derive::napi;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
-use object_store::ClientOptions;
+use object_store::{ClientOptions, RetryConfig};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Error, Result};
@@ -33,7 +33,7 @@ pub struct S3Config {
 }
 
 /// Everything but the unreserved characters is escaped in a key segment (what SigV4 expects).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// A key as a URL path: each segment percent-encoded, `/` kept.
 pub fn encode_key(key: &str) -> String {
@@ -143,7 +143,10 @@ impl Settings {
             .with_region(&self.region)
             .with_access_key_id(&self.credential.key_id)
             .with_secret_access_key(&self.credential.secret_key)
-            .with_client_options(options);
+            .with_client_options(options)
+            // A few quick retries (also resuming a body cut off mid-stream); a failing service is
+            // reported within seconds, not the default three minutes.
+            .with_retry(RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(15), ..Default::default() });
         if let Some(sse) = &self.server_side_encryption {
             let key: AmazonS3ConfigKey = "aws_server_side_encryption".parse().expect("a known key");
             builder = builder.with_config(key, sse);

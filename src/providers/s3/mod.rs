@@ -108,10 +108,11 @@ fn path(key: &str) -> Result<Path> {
         .map_err(|_| Error::InvalidKey { key: key.to_string(), reason: "keys must not contain control characters" })
 }
 
-/// The index object of an external id (`None` for an empty id, which has no name).
+/// The index object of an external id: one path segment, percent-encoded (`None` for ids that
+/// cannot name one, such as the empty id).
 fn index_path(external_id: &str) -> Option<Path> {
-    let name = utf8_percent_encode(external_id, percent_encoding::NON_ALPHANUMERIC).to_string();
-    (!name.is_empty()).then(|| Path::from(format!("{INDEX}/{name}")))
+    let name = utf8_percent_encode(external_id, config::SEGMENT);
+    Path::parse(format!("{INDEX}/{name}")).ok().filter(|p| p.parts().count() == 3)
 }
 
 /// An `object_store` failure in the crate's terms, the message after `context: `.
@@ -369,7 +370,8 @@ impl Bucket {
     async fn get_visibility(self: &Arc<Self>, target: &Target) -> Result<VisibilityStatus> {
         let fail = |e: Error| e.prefixed("Failed to check file visibility");
         let key = self.key_of(target).await.map_err(fail)?;
-        let key = key.ok_or_else(|| fail(Error::NotFound(target.not_found())))?;
+        // As in the original, only the by-key miss is reported wrapped.
+        let key = key.ok_or_else(|| Error::NotFound(target.not_found()))?;
         self.head(&key)
             .await
             .map_err(fail)?
@@ -521,7 +523,7 @@ impl S3Store {
 
     #[napi]
     pub async fn begin_upload(&self, options: crate::upload::UploadOptions) -> napi::Result<S3Upload> {
-        Ok(upload::begin(self.bucket()?, options)?)
+        Ok(upload::begin(self.bucket()?, options).map_err(|e| e.prefixed("Failed to upload file"))?)
     }
 
     #[napi]

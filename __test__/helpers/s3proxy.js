@@ -1,0 +1,63 @@
+'use strict'
+// An HTTP proxy in front of moto that can misbehave on demand, for what moto cannot do itself:
+//   set({ stall: n })         object GETs send their headers and n body bytes, then nothing
+//   set({ drop: n, times })   object GETs lose the connection after n body bytes (the next `times`)
+//   set({ aclDisabled: true }) ?acl requests get S3's answer for buckets with ACLs disabled
+// Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
+
+const http = require('node:http')
+
+async function startS3Proxy(target) {
+  const upstream = new URL(target)
+  let faults = {}
+  const sockets = new Set()
+  const server = http.createServer((req, res) => {
+    if (faults.aclDisabled && /[?&]acl(=|&|$)/.test(req.url)) {
+      res.writeHead(400, { 'content-type': 'application/xml' })
+      return res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessControlListNotSupported</Code><Message>The bucket does not allow ACLs</Message></Error>')
+    }
+    const fwd = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode, up.headers)
+        // Object reads only: not listings, ACLs (queries) or the external-id index.
+        const objectGet =
+          req.method === 'GET' && up.statusCode < 300 && !req.url.includes('?') && !req.url.includes('/.crunchycone-storage/')
+        const limit = objectGet ? faults.stall ?? (faults.times > 0 ? faults.drop : undefined) : undefined
+        if (limit === undefined) return up.pipe(res)
+        const dropping = faults.stall === undefined
+        if (dropping) faults.times--
+        let sent = 0
+        up.on('data', (chunk) => {
+          const room = limit - sent
+          if (room > 0) res.write(chunk.subarray(0, room))
+          sent += chunk.length
+          if (sent >= limit) {
+            up.pause()
+            if (dropping) res.socket.destroy()
+          }
+        })
+        up.on('end', () => sent < limit && res.end())
+      },
+    )
+    fwd.on('error', () => res.destroy())
+    req.pipe(fwd)
+  })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    set(f = {}) {
+      faults = { ...f }
+    },
+    close() {
+      for (const s of sockets) s.destroy()
+      return new Promise((r) => server.close(r))
+    },
+  }
+}
+
+module.exports = { startS3Proxy }
