@@ -349,3 +349,14 @@ export interface CloudflareR2Config {
 export declare class CloudflareR2Provider extends S3CompatibleProvider {
   constructor(config: CloudflareR2Config)
 }
+
+/**
+ * Sets the module-level provider from `CRUNCHYCONE_STORAGE_PROVIDER` and the `CRUNCHYCONE_*`
+ * variables of that provider (README, "Configuration from the environment"). Throws
+ * `Missing required environment variables for storage provider: …` and keeps the current provider
+ * when any is missing.
+ */
+export declare function initializeStorageProvider(): void
+export declare function setStorageProvider(provider: StorageProvider | null): void
+/** Throws `Storage provider not initialized. Call initializeStorageProvider() first.` when unset. */
+export declare function getStorageProvider(): StorageProvider

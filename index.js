@@ -3,5 +3,6 @@
 const { LocalStorageProvider } = require('./lib/providers/local')
 const { CrunchyConeProvider } = require('./lib/providers/crunchycone')
 const s3 = require('./lib/providers/s3')
+const config = require('./lib/config')
 
-module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3 }
+module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, ...config }

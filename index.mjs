@@ -9,5 +9,8 @@ export const {
   WasabiProvider,
   BackblazeB2Provider,
   CloudflareR2Provider,
+  initializeStorageProvider,
+  setStorageProvider,
+  getStorageProvider,
 } = lib
 export default lib

@@ -457,3 +457,78 @@ describe('s3: against moto', () => {
     assert.match(errors[0].message, /^Failed to upload file: .*NoSuchBucket/s)
   })
 })
+
+describe('s3: configuration from the environment (initializeStorageProvider)', () => {
+  /** Runs `fn` with exactly these CRUNCHYCONE_* variables set, then restores the environment. */
+  async function withEnv(vars, fn) {
+    const saved = { ...process.env }
+    for (const k of Object.keys(process.env)) if (k.startsWith('CRUNCHYCONE_')) delete process.env[k]
+    Object.assign(process.env, vars)
+    try {
+      return await fn()
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
+      Object.assign(process.env, saved)
+      lib.setStorageProvider(null)
+    }
+  }
+  const address = async (p) => {
+    const u = new URL(await p.getFileUrl('k.txt'))
+    return `${u.origin}${u.pathname} ${u.searchParams.get('X-Amz-Credential').split('/').slice(0, 3).join('/')}`
+  }
+
+  it("builds each S3 service from its variables, with the original's names", async () => {
+    const cases = [
+      ['aws', { CRUNCHYCONE_AWS_ACCESS_KEY_ID: 'K', CRUNCHYCONE_AWS_SECRET_ACCESS_KEY: 'S', CRUNCHYCONE_AWS_REGION: 'eu-west-1', CRUNCHYCONE_S3_BUCKET: 'bkt' }, lib.AWSS3Provider, 'https://bkt.s3.eu-west-1.amazonaws.com/k.txt K/20'],
+      ['S3', { CRUNCHYCONE_AWS_ACCESS_KEY_ID: 'K', CRUNCHYCONE_AWS_SECRET_ACCESS_KEY: 'S', CRUNCHYCONE_AWS_REGION: 'eu-west-1', CRUNCHYCONE_S3_BUCKET: 'bkt' }, lib.AWSS3Provider, 'https://bkt.s3.eu-west-1.amazonaws.com/k.txt K/20'],
+      ['digitalocean', { CRUNCHYCONE_DIGITALOCEAN_SPACES_KEY: 'K', CRUNCHYCONE_DIGITALOCEAN_SPACES_SECRET: 'S', CRUNCHYCONE_DIGITALOCEAN_SPACES_REGION: 'ams3', CRUNCHYCONE_DIGITALOCEAN_SPACES_BUCKET: 'bkt' }, lib.DigitalOceanSpacesProvider, 'https://bkt.ams3.digitaloceanspaces.com/k.txt K/20'],
+      ['wasabi', { CRUNCHYCONE_WASABI_ACCESS_KEY: 'K', CRUNCHYCONE_WASABI_SECRET_KEY: 'S', CRUNCHYCONE_WASABI_REGION: 'eu-central-1', CRUNCHYCONE_WASABI_BUCKET: 'bkt' }, lib.WasabiProvider, 'https://s3.eu-central-1.wasabisys.com/bkt/k.txt K/20'],
+      ['backblaze', { CRUNCHYCONE_BACKBLAZE_KEY_ID: 'K', CRUNCHYCONE_BACKBLAZE_APPLICATION_KEY: 'S', CRUNCHYCONE_BACKBLAZE_REGION: 'us-west-004', CRUNCHYCONE_BACKBLAZE_BUCKET: 'bkt' }, lib.BackblazeB2Provider, 'https://s3.us-west-004.backblazeb2.com/bkt/k.txt K/20'],
+      ['r2', { CRUNCHYCONE_R2_ACCESS_KEY_ID: 'K', CRUNCHYCONE_R2_SECRET_ACCESS_KEY: 'S', CRUNCHYCONE_R2_ACCOUNT_ID: 'acct', CRUNCHYCONE_R2_BUCKET: 'bkt' }, lib.CloudflareR2Provider, 'https://acct.r2.cloudflarestorage.com/bkt/k.txt K/20'],
+    ]
+    for (const [type, vars, cls, expected] of cases) {
+      await withEnv({ CRUNCHYCONE_STORAGE_PROVIDER: type, ...vars }, async () => {
+        lib.initializeStorageProvider()
+        const p = lib.getStorageProvider()
+        assert.ok(p instanceof cls, type)
+        assert.ok((await address(p)).startsWith(expected), `${type}: ${await address(p)}`)
+      })
+    }
+  })
+
+  it('names every missing variable and keeps the current provider', async () => {
+    await withEnv({ CRUNCHYCONE_STORAGE_PROVIDER: 'wasabi', CRUNCHYCONE_WASABI_REGION: 'x' }, async () => {
+      const before = providerFor('kept')
+      lib.setStorageProvider(before)
+      assert.throws(() => lib.initializeStorageProvider(), {
+        message: 'Missing required environment variables for storage provider: CRUNCHYCONE_WASABI_ACCESS_KEY, CRUNCHYCONE_WASABI_SECRET_KEY, CRUNCHYCONE_WASABI_BUCKET',
+      })
+      assert.equal(lib.getStorageProvider(), before)
+      lib.setStorageProvider(null)
+      assert.throws(() => lib.getStorageProvider(), { message: 'Storage provider not initialized. Call initializeStorageProvider() first.' })
+    })
+  })
+
+  it('s3-custom reaches any S3-compatible server (here moto, path style over http)', async () => {
+    const b = await freshBucket()
+    const vars = {
+      CRUNCHYCONE_STORAGE_PROVIDER: 's3-custom',
+      CRUNCHYCONE_S3_ACCESS_KEY_ID: 'K',
+      CRUNCHYCONE_S3_SECRET_ACCESS_KEY: SECRET,
+      CRUNCHYCONE_S3_REGION: 'us-east-1',
+      CRUNCHYCONE_S3_BUCKET: b,
+      CRUNCHYCONE_S3_ENDPOINT: server.endpoint.replace('http://', ''),
+      CRUNCHYCONE_S3_USE_SSL: 'false',
+      CRUNCHYCONE_S3_FORCE_PATH_STYLE: 'true',
+      CRUNCHYCONE_S3_CDN_URL: 'https://cdn.example.com',
+    }
+    await withEnv(vars, async () => {
+      lib.initializeStorageProvider()
+      const p = lib.getStorageProvider()
+      const r = await p.uploadFile({ external_id: 'env-1', buffer: Buffer.from('via env'), filename: 'e.txt' })
+      assert.equal(r.url, `https://cdn.example.com/${r.key}`)
+      assert.equal((await collect((await p.getFileStreamByExternalId('env-1')).stream)).toString(), 'via env')
+      assert.ok((await address(p)).startsWith(`${server.endpoint}/${b}/k.txt K/20`))
+    })
+  })
+})
