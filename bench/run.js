@@ -4,8 +4,8 @@
 // Writes bench/results.json, bench/RESULTS.md and bench/chart.svg.
 //
 // Cases so far (the providers that have landed): 1 local 1 GiB read, 2 CrunchyCone over HTTP,
-// 4 time to first byte (local, CrunchyCone), 5 memory, 6 lookup by id; case 3 (S3, Azure, GCS)
-// arrives with those providers.
+// 3 S3 against moto, 4 time to first byte (local, CrunchyCone, S3), 5 memory, 6 lookup by id;
+// case 3 for Azure and GCS arrives with those providers.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -14,6 +14,7 @@ const { Readable } = require('node:stream')
 const { spawnSync } = require('node:child_process')
 const { writeChart } = require('./chart')
 const { httpCases } = require('./http')
+const { s3Cases } = require('./s3')
 
 const quick = process.argv.includes('--quick')
 const MiB = 1 << 20
@@ -315,6 +316,7 @@ function report(results) {
   const file = ensureBigFile()
   const results = [await case1(file)]
   results.push(...(await httpCases({ file, size: FILE_SIZE, rounds: ROUNDS, interleave, median, quick })))
+  results.push(...(await s3Cases({ rounds: ROUNDS, interleave, median, quick })))
   results.push(await case4Local(file), case5(file), await case6())
   report(results)
   console.log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`)

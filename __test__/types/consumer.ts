@@ -5,6 +5,9 @@ import { Transform } from 'node:stream'
 import { LocalStorageProvider } from 'crunchycone-storage/storage/providers/local'
 import { CrunchyConeProvider } from 'crunchycone-storage/storage/providers/crunchycone'
 import type { CrunchyConeConfig, CrunchyConeFileMetadata } from 'crunchycone-storage/storage/providers/crunchycone'
+import { S3CompatibleProvider, AWSS3Provider, CloudflareR2Provider, BackblazeB2Provider } from 'crunchycone-storage/storage/providers/s3'
+import type { AWSS3Config, DigitalOceanSpacesConfig } from 'crunchycone-storage/storage/providers/s3'
+import { initializeStorageProvider, getStorageProvider, setStorageProvider, WasabiProvider, DigitalOceanSpacesProvider } from 'crunchycone-storage'
 import type {
   FileStreamOptions,
   FileStreamResult,
@@ -81,6 +84,21 @@ async function main(controller: AbortController): Promise<void> {
   const validation: FileValidationOptions = { maxSize: 1 }
   const result: FileValidationResult = { valid: true }
   const ext: StorageFileInfoExtended | null = found && { ...found, isPublic: false }
+  const bucket: StorageProvider = new S3CompatibleProvider({ ...s3, endpoint: 'http://127.0.0.1:9000', forcePathStyle: true })
+  const awsConfig: AWSS3Config = { accessKeyId: 'a', secretAccessKey: 'b', region: 'eu-west-1', bucket: 'b', cloudFrontDomain: 'cdn.example.com' }
+  const doConfig: DigitalOceanSpacesConfig = { accessKeyId: 'a', secretAccessKey: 'b', region: 'nyc3', bucket: 'b' }
+  const services: S3CompatibleProvider[] = [
+    new AWSS3Provider(awsConfig),
+    new DigitalOceanSpacesProvider(doConfig),
+    new WasabiProvider({ accessKeyId: 'a', secretAccessKey: 'b', region: 'us-east-1', bucket: 'b' }),
+    new BackblazeB2Provider({ keyId: 'a', applicationKey: 'b', region: 'us-west-000', bucket: 'b' }),
+    new CloudflareR2Provider({ accessKeyId: 'a', secretAccessKey: 'b', accountId: 'acct', bucket: 'b', publicDomain: 'files.example.com' }),
+  ]
+  const signed: string = await services[0].getFileUrl('k', 60, { disposition: 'attachment' })
+  initializeStorageProvider()
+  const current: StorageProvider = getStorageProvider()
+  setStorageProvider(null)
+  console.log(bucket, signed, current)
   console.log(visibility, when, url, listed, searched, vis, status, many, ok, type, s3, validation, result, ext)
 }
 
