@@ -115,7 +115,12 @@ FROM_ENV.s3 = FROM_ENV.aws
  */
 function initializeStorageProvider() {
   const raw = process.env.CRUNCHYCONE_STORAGE_PROVIDER || 'localstorage'
-  let build = FROM_ENV[raw.toLowerCase()]
+  const type = raw.toLowerCase()
+  // The original quietly stored files on local disk for these; refuse instead.
+  if (type === 'gcp' || type === 'azure') {
+    throw new Error(`Storage provider ${raw} is not available in crunchycone-storage yet`)
+  }
+  let build = FROM_ENV[type]
   if (!build) {
     console.warn(`Unknown storage provider: ${raw}. Falling back to localstorage.`)
     build = FROM_ENV.localstorage

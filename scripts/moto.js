@@ -61,7 +61,10 @@ async function start(bucket = 'test-bucket') {
     await new Promise((r) => setTimeout(r, 50))
   }
   const created = await fetch(`${endpoint}/${bucket}`, { method: 'PUT' })
-  if (!created.ok) throw new Error(`Creating bucket ${bucket} failed: ${created.status}`)
+  if (!created.ok) {
+    await stop()
+    throw new Error(`Creating bucket ${bucket} failed: ${created.status}`)
+  }
   return { endpoint, bucket, stop }
 }
 

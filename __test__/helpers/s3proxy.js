@@ -2,7 +2,9 @@
 // An HTTP proxy in front of moto that can misbehave on demand, for what moto cannot do itself:
 //   set({ stall: n })         object GETs send their headers and n body bytes, then nothing
 //   set({ drop: n, times })   object GETs lose the connection after n body bytes (the next `times`)
-//   set({ aclDisabled: true }) ?acl requests get S3's answer for buckets with ACLs disabled
+//   set({ aclDisabled: true }) ?acl requests and x-amz-acl headers get S3's answer for buckets
+//                              with ACLs disabled
+//   set({ failComplete: true }) completing a multipart upload fails
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 
 const http = require('node:http')
@@ -12,9 +14,16 @@ async function startS3Proxy(target) {
   let faults = {}
   const sockets = new Set()
   const server = http.createServer((req, res) => {
-    if (faults.aclDisabled && /[?&]acl(=|&|$)/.test(req.url)) {
+    const refuse = (code, message) => {
+      req.resume()
       res.writeHead(400, { 'content-type': 'application/xml' })
-      return res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessControlListNotSupported</Code><Message>The bucket does not allow ACLs</Message></Error>')
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`)
+    }
+    if (faults.aclDisabled && (/[?&]acl(=|&|$)/.test(req.url) || req.headers['x-amz-acl'])) {
+      return refuse('AccessControlListNotSupported', 'The bucket does not allow ACLs')
+    }
+    if (faults.failComplete && req.method === 'POST' && req.url.includes('uploadId=')) {
+      return refuse('InvalidPart', 'One or more of the specified parts could not be found')
     }
     const fwd = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },

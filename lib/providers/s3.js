@@ -20,7 +20,8 @@ class S3CompatibleProvider extends NativeProvider {
     if (options.bucket && bucket && options.bucket !== bucket) {
       throw new Error(`Failed to upload file: bucket "${options.bucket}" is not this provider's bucket "${bucket}"`)
     }
-    const upload = await beginUpload(this[native], options, options.buffer ? options.buffer.length : options.size)
+    // A buffer is one write of known length; `size` only checks streams and files.
+    const upload = await beginUpload(this[native], options, options.buffer ? undefined : options.size)
     return sendUpload(upload, options, (cause) => `Failed to upload file: ${cause}`)
   }
 
@@ -144,7 +145,9 @@ class CloudflareR2Provider extends S3CompatibleProvider {
       bucket,
       endpoint: `https://${accountId}.r2.cloudflarestorage.com`,
       forcePathStyle: true,
-      publicBaseUrl: publicDomain ? `https://${publicDomain}` : `https://${bucket}.${accountId}.r2.dev`,
+      // Without a public domain, public URLs are the bucket's own address: the original's
+      // `https://{bucket}.{accountId}.r2.dev` is not an address R2 serves.
+      publicBaseUrl: publicDomain ? `https://${publicDomain}` : undefined,
     })
   }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use napi_derive::napi;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
-use object_store::{ClientOptions, RetryConfig};
+use object_store::{ClientConfigKey, ClientOptions, RetryConfig};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Error, Result};
@@ -31,6 +31,10 @@ pub struct S3Config {
     pub default_acl: Option<String>,
     pub server_side_encryption: Option<String>,
 }
+
+/// How long to wait for a connection, and for the next bytes of an answer, before giving up.
+pub const CONNECT: Duration = Duration::from_secs(10);
+pub const IDLE: Duration = Duration::from_secs(30);
 
 /// Everything but the unreserved characters is escaped in a key segment (what SigV4 expects).
 pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -120,13 +124,14 @@ impl Settings {
     }
 
     /// An `object_store` client for the bucket. `acl` is sent as `x-amz-acl` on every request of
-    /// this client, so only upload clients get one. Request timeouts are off: streams and uploads
-    /// are timed by their own progress, and a long transfer is not a stalled one.
+    /// this client, so only the upload client gets one. Requests are timed by progress, not in
+    /// total: a long transfer is not a stalled one, a server silent for [`IDLE`] is.
     pub fn store(&self, acl: Option<&str>) -> Result<AmazonS3> {
         let mut options = ClientOptions::new()
             .with_allow_http(self.bucket_url.starts_with("http://"))
             .with_timeout_disabled()
-            .with_connect_timeout(Duration::from_secs(10));
+            .with_connect_timeout(CONNECT)
+            .with_config(ClientConfigKey::ReadTimeout, format!("{}s", IDLE.as_secs()));
         if let Some(acl) = acl {
             let mut headers = http::HeaderMap::new();
             let value =

@@ -7,8 +7,8 @@
 //! by the original) are found by the original's scan, after which an index object is written for
 //! them too.
 
-mod acl;
 mod config;
+mod raw;
 mod upload;
 
 use std::sync::Arc;
@@ -33,7 +33,9 @@ use crate::range::{RangeRequest, Requested, Resolved};
 use crate::stream::{Body, NativeStream, Opened, Opener};
 use crate::visibility::{parse_visibility, visibility_name, VisibilityResult, VisibilityStatus};
 
-/// Where the external-id index objects live (left out of listings).
+/// Where this library keeps its own objects (left out of listings, refused as keys).
+const INDEX_ROOT: &str = ".crunchycone-storage/";
+/// The external-id index objects.
 const INDEX: &str = ".crunchycone-storage/external-ids";
 /// Metadata entries the original recognises as the external id; the first is what it writes.
 const EXTERNAL_ID_KEYS: [&str; 2] = ["external_id", "external-id"];
@@ -47,11 +49,9 @@ pub struct Bucket {
     settings: Settings,
     /// Reads, deletes and index objects.
     store: AmazonS3,
-    /// Uploads with the configured default ACL.
+    /// Uploads, with the configured default ACL.
     writer: AmazonS3,
-    /// Uploads with `public: true`.
-    public_writer: AmazonS3,
-    /// Raw requests (ACLs).
+    /// Raw requests (ACLs, listings).
     http: reqwest::Client,
 }
 
@@ -104,6 +104,12 @@ impl Target {
 /// A key as an `object_store` path, after the shared key rules.
 fn path(key: &str) -> Result<Path> {
     crate::keys::validate(key)?;
+    if key.starts_with(INDEX_ROOT) {
+        return Err(Error::InvalidKey {
+            key: key.to_string(),
+            reason: "keys under .crunchycone-storage/ are reserved",
+        });
+    }
     Path::parse(key)
         .map_err(|_| Error::InvalidKey { key: key.to_string(), reason: "keys must not contain control characters" })
 }
@@ -111,7 +117,9 @@ fn path(key: &str) -> Result<Path> {
 /// The index object of an external id: one path segment, percent-encoded (`None` for ids that
 /// cannot name one, such as the empty id).
 fn index_path(external_id: &str) -> Option<Path> {
-    let name = utf8_percent_encode(external_id, config::SEGMENT);
+    // `.` is escaped too, so no id becomes a `.` or `..` segment.
+    const NAME: &percent_encoding::AsciiSet = &config::SEGMENT.add(b'.');
+    let name = utf8_percent_encode(external_id, NAME);
     Path::parse(format!("{INDEX}/{name}")).ok().filter(|p| p.parts().count() == 3)
 }
 
@@ -135,13 +143,12 @@ impl Bucket {
             Some(acl) => settings.store(Some(acl))?,
             None => store.clone(),
         };
-        let public_writer = settings.store(Some("public-read"))?;
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(config::CONNECT)
+            .read_timeout(config::IDLE)
             .build()
             .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
-        Ok(Bucket { settings, store, writer, public_writer, http })
+        Ok(Bucket { settings, store, writer, http })
     }
 
     fn record(&self, key: &str, h: &Head) -> FileRecord {
@@ -181,17 +188,12 @@ impl Bucket {
         }
     }
 
-    /// The key an index object names for `external_id`, unverified.
-    async fn indexed_key(&self, external_id: &str) -> Result<Option<String>> {
-        let Some(index) = index_path(external_id) else { return Ok(None) };
-        match self.store.get(&index).await {
-            Ok(r) => {
-                let bytes = r.bytes().await.map_err(|e| storage_error("Failed to read the external id index", e))?;
-                Ok(String::from_utf8(bytes.to_vec()).ok())
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(storage_error("Failed to read the external id index", e)),
-        }
+    /// The key an index object names for `external_id`, unverified. The index only speeds
+    /// lookups up, so an entry that cannot be read (missing, refused, not a key) is a miss.
+    async fn indexed_key(&self, external_id: &str) -> Option<String> {
+        let r = self.store.get(&index_path(external_id)?).await.ok()?;
+        let key = String::from_utf8(r.bytes().await.ok()?.to_vec()).ok()?;
+        path(&key).is_ok().then_some(key)
     }
 
     /// Points the index at `key` for `external_id`. The index only speeds lookups up (a missing
@@ -202,44 +204,56 @@ impl Bucket {
         }
     }
 
-    /// The stored objects (index objects left out) whose keys start with `prefix`, in key order
-    /// after `after`, with each one's metadata.
-    fn records(
-        self: &Arc<Self>,
-        prefix: Option<&str>,
-        after: Option<&str>,
-    ) -> Result<BoxStream<'static, Result<FileRecord>>> {
-        let prefix = prefix.unwrap_or("").to_string();
-        // object_store lists whole path segments: list the prefix's folder, then filter.
-        let folder = prefix.rsplit_once('/').map(|(dir, _)| dir).filter(|d| !d.is_empty());
-        let folder = folder.map(path).transpose()?;
-        let listing = match after {
-            Some(after) => self.store.list_with_offset(folder.as_ref(), &path(after)?),
-            None => self.store.list(folder.as_ref()),
-        };
+    /// The stored objects whose keys start with `prefix`, in key order after `after`, with each
+    /// one's metadata. Objects that cannot be read (deleted since the listing, refused, keys no
+    /// method could address) are left out, as the original's scan skipped them.
+    fn records(self: &Arc<Self>, prefix: Option<&str>, after: Option<&str>) -> BoxStream<'static, Result<FileRecord>> {
+        enum Next {
+            First(Option<String>),
+            Token(String),
+            Done,
+        }
         let bucket = self.clone();
-        Ok(listing
-            .map_err(|e| storage_error("Failed to list objects", e))
-            .try_filter(move |m| {
-                let key = m.location.as_ref();
-                std::future::ready(key.starts_with(&prefix) && !key.starts_with(INDEX))
-            })
-            .map_ok(move |m| {
+        let prefix = prefix.unwrap_or("").to_string();
+        let keys = futures::stream::try_unfold(Next::First(after.map(str::to_string)), move |next| {
+            let (bucket, prefix) = (bucket.clone(), prefix.clone());
+            async move {
+                let page = match &next {
+                    Next::First(after) => {
+                        raw::list(&bucket.http, &bucket.settings, &prefix, after.as_deref(), None).await?
+                    }
+                    Next::Token(t) => raw::list(&bucket.http, &bucket.settings, &prefix, None, Some(t)).await?,
+                    Next::Done => return Ok(None),
+                };
+                let next = page.next.map_or(Next::Done, Next::Token);
+                Ok(Some((futures::stream::iter(page.keys.into_iter().map(Ok)), next)))
+            }
+        });
+        let bucket = self.clone();
+        keys.try_flatten()
+            .try_filter(|key: &String| std::future::ready(!key.starts_with(INDEX_ROOT)))
+            .map_ok(move |key| {
                 let bucket = bucket.clone();
                 async move {
-                    let key = m.location.to_string();
-                    // An object deleted since the listing is skipped.
-                    Ok(bucket.head(&key).await?.map(|h| bucket.record(&key, &h)))
+                    match bucket.head(&key).await {
+                        Ok(head) => Ok(head.map(|h| bucket.record(&key, &h))),
+                        Err(Error::NotFound(_) | Error::InvalidKey { .. } | Error::Unauthorized(_)) => Ok(None),
+                        Err(e) => Err(e),
+                    }
                 }
             })
             .try_buffered(HEADS_IN_FLIGHT)
             .try_filter_map(|r| std::future::ready(Ok(r)))
-            .boxed())
+            .boxed()
     }
 
-    /// The object with `external_id`: through the index, else by scanning the bucket.
+    /// The object with `external_id`: through the index, else by scanning the bucket. The empty id
+    /// names nothing (objects without an external id must not match it).
     async fn find(self: &Arc<Self>, external_id: &str) -> Result<Option<FileRecord>> {
-        let indexed = self.indexed_key(external_id).await?;
+        if external_id.is_empty() {
+            return Ok(None);
+        }
+        let indexed = self.indexed_key(external_id).await;
         if let Some(key) = &indexed {
             if let Some(h) = self.head(key).await? {
                 if h.external_id() == Some(external_id) {
@@ -262,7 +276,7 @@ impl Bucket {
 
     /// The original's lookup: every object's metadata, in key order, until one matches.
     async fn scan(self: &Arc<Self>, external_id: &str) -> Result<Option<FileRecord>> {
-        let mut records = self.records(None, None)?;
+        let mut records = self.records(None, None);
         while let Some(r) = records.try_next().await? {
             if r.external_id == external_id {
                 return Ok(Some(r));
@@ -271,19 +285,30 @@ impl Bucket {
         Ok(None)
     }
 
-    /// The key a target names; `None` when no object has the external id.
-    async fn key_of(self: &Arc<Self>, target: &Target) -> Result<Option<String>> {
+    /// The key a target names (`None` when no object has the external id), and whether the lookup
+    /// already saw the object exist.
+    async fn locate(self: &Arc<Self>, target: &Target) -> Result<Option<(String, bool)>> {
         match target {
             Target::Key(k) => {
                 path(k)?;
-                Ok(Some(k.clone()))
+                Ok(Some((k.clone(), false)))
             }
-            Target::ExternalId(id) => Ok(self.find(id).await?.map(|r| r.key)),
+            Target::ExternalId(id) => Ok(self.find(id).await?.map(|r| (r.key, true))),
+        }
+    }
+
+    /// The key of an object that exists; `None` when there is none.
+    async fn existing(self: &Arc<Self>, target: &Target) -> Result<Option<String>> {
+        match self.locate(target).await? {
+            Some((key, true)) => Ok(Some(key)),
+            Some((key, false)) => Ok(self.head(&key).await?.map(|_| key)),
+            None => Ok(None),
         }
     }
 
     async fn delete(self: &Arc<Self>, target: Target) -> Result<()> {
-        let key = self.key_of(&target).await?.ok_or_else(|| Error::NotFound(target.not_found()))?;
+        let located = self.locate(&target).await?;
+        let (key, _) = located.ok_or_else(|| Error::NotFound(target.not_found()))?;
         self.store.delete(&path(&key)?).await.map_err(|e| storage_error("Failed to delete file", e))?;
         if let Target::ExternalId(id) = &target {
             if let Some(index) = index_path(id) {
@@ -306,7 +331,8 @@ impl Bucket {
                 "Invalid expiresIn {secs}: expected a whole number of seconds from 1 to {MAX_EXPIRY_SECS}"
             )));
         }
-        let key = self.key_of(&target).await?.ok_or_else(|| Error::NotFound(target.not_found()))?;
+        let located = self.locate(&target).await?;
+        let (key, _) = located.ok_or_else(|| Error::NotFound(target.not_found()))?;
         let mut options = SignedUrlOptions::default();
         if let Some(d) = disposition.filter(|d| !d.is_empty()) {
             let d = if d == "inline" { "inline" } else { "attachment" };
@@ -331,23 +357,16 @@ impl Bucket {
             provider_specific: None,
         };
         let failed = |e: Error| result(false, false, format!("Failed to change file visibility: {e}"));
-        let key = match self.key_of(target).await {
+        let key = match self.existing(target).await {
             Ok(Some(key)) => key,
             Ok(None) => return result(false, false, target.not_found()),
             Err(e) => return failed(e),
         };
-        match self.head(&key).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return result(false, false, Target::Key(key).not_found()),
+        let canned = if public { "public-read" } else { "private" };
+        let reply = match raw::acl(&self.http, &self.settings, &key, Some(canned)).await {
+            Ok(reply) => reply,
             Err(e) => return failed(e),
-        }
-        let reply =
-            match acl::request(&self.http, &self.settings, &key, Some(if public { "public-read" } else { "private" }))
-                .await
-            {
-                Ok(reply) => reply,
-                Err(e) => return failed(e),
-            };
+        };
         if reply.ok() && public {
             VisibilityResult {
                 public_url: Some(self.settings.public_url(&key)),
@@ -369,14 +388,12 @@ impl Bucket {
 
     async fn get_visibility(self: &Arc<Self>, target: &Target) -> Result<VisibilityStatus> {
         let fail = |e: Error| e.prefixed("Failed to check file visibility");
-        let key = self.key_of(target).await.map_err(fail)?;
-        // As in the original, only the by-key miss is reported wrapped.
-        let key = key.ok_or_else(|| Error::NotFound(target.not_found()))?;
-        self.head(&key)
-            .await
-            .map_err(fail)?
-            .ok_or_else(|| fail(Error::NotFound(Target::Key(key.clone()).not_found())))?;
-        let reply = acl::request(&self.http, &self.settings, &key, None).await.map_err(fail)?;
+        let key = self.existing(target).await.map_err(fail)?.ok_or_else(|| match target {
+            // As in the original, only the by-key miss is reported wrapped.
+            Target::Key(_) => fail(Error::NotFound(target.not_found())),
+            Target::ExternalId(_) => Error::NotFound(target.not_found()),
+        })?;
+        let reply = raw::acl(&self.http, &self.settings, &key, None).await.map_err(fail)?;
         let status = |public: bool, can_change: bool, message: &str| VisibilityStatus {
             visibility: visibility_name(public).to_string(),
             public_url: public.then(|| self.settings.public_url(&key)),
@@ -418,8 +435,9 @@ impl Bucket {
             Target::Key(key) => (key.clone(), self.get(key, req).await?),
             Target::ExternalId(id) => {
                 let mut hit = None;
-                if let Some(key) = self.indexed_key(id).await? {
-                    if let Some(r) = self.get(&key, req).await? {
+                if let Some(key) = self.indexed_key(id).await {
+                    // Any failure here (a stale entry naming a smaller object, say) falls back.
+                    if let Ok(Some(r)) = self.get(&key, req).await {
                         if Head::of(&r).external_id() == Some(id.as_str()) {
                             hit = Some((key, r));
                         }
@@ -462,14 +480,14 @@ impl Bucket {
         let prefix = if search { None } else { o.prefix.as_deref() };
         if o.sort_by.is_some() {
             listing::validate(&o)?;
-            let all: Vec<FileRecord> = self.records(prefix, None)?.try_collect().await?;
+            let all: Vec<FileRecord> = self.records(prefix, None).try_collect().await?;
             return listing::query(all, &o, search);
         }
         listing::validate_paging(&o)?;
         let limit = listing::page_limit(&o)?;
         let token = o.continuation_token.as_deref().filter(|t| !t.is_empty());
         let offset = if token.is_some() { 0 } else { o.offset.unwrap_or(0.0) as usize };
-        let mut records = self.records(prefix, token)?;
+        let mut records = self.records(prefix, token);
         let (mut files, mut skipped, mut has_more) = (Vec::new(), 0, false);
         while let Some(r) = records.try_next().await? {
             if !listing::matches(&r, &o, search) {
@@ -484,13 +502,13 @@ impl Bucket {
                 files.push(r);
             }
         }
-        let token = has_more.then(|| files.last().map(|f: &FileRecord| f.key.clone())).flatten();
+        let next_token = has_more.then(|| files.last().map(|f: &FileRecord| f.key.clone())).flatten();
         Ok(ListResult {
             files: files.into_iter().map(|f| listing::shape(f, &o)).collect(),
             total_count: None,
             has_more,
-            next_offset: (has_more && o.continuation_token.is_none()).then_some((offset + limit) as f64),
-            continuation_token: token,
+            next_offset: (has_more && token.is_none()).then_some((offset + limit) as f64),
+            continuation_token: next_token,
         })
     }
 }

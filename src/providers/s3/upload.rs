@@ -1,27 +1,26 @@
-//! Uploads to S3 from any source, in constant memory: bytes gather into parts of [`PART_SIZE`];
-//! an object that fits in one part is sent with a single PUT, a larger one as a multipart upload
-//! with at most [`PARTS_IN_FLIGHT`] parts on the wire. Aborting a multipart upload removes its
-//! parts.
+//! Uploads to S3 from any source, in constant memory: bytes gather into parts (8 MiB, more for
+//! very large objects); an object that fits in one part is sent with a single PUT, a larger one as
+//! a multipart upload with at most [`PARTS_IN_FLIGHT`] parts on the wire while the next one fills.
+//! A failed or aborted multipart upload is aborted, which removes its parts.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use object_store::path::Path;
-use object_store::{
-    Attribute, Attributes, MultipartUpload, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, UploadPart,
-};
+use object_store::{Attribute, Attributes, MultipartUpload, ObjectStore, PutMultipartOptions, PutOptions, PutPayload};
+use tokio::task::JoinSet;
 
-use super::{path, storage_error, Bucket};
+use super::{path, storage_error, Bucket, Target};
 use crate::error::{Error, Result};
 use crate::listing::FileRecord;
 use crate::upload::UploadOptions;
 
-/// Bytes per part (S3 wants at least 5 MiB for all but the last).
+/// Bytes per part (S3 wants at least 5 MiB for all but the last, and at most 10,000 parts).
 const PART_SIZE: usize = 8 * 1024 * 1024;
+const MAX_PARTS: u64 = 10_000;
 const PARTS_IN_FLIGHT: usize = 2;
 
 struct State {
@@ -34,7 +33,9 @@ struct State {
     pending: Vec<Bytes>,
     pending_len: usize,
     multipart: Option<Box<dyn MultipartUpload>>,
-    parts: FuturesUnordered<UploadPart>,
+    /// Parts on the wire, each its own task so it moves while the next one fills.
+    parts: JoinSet<object_store::Result<()>>,
+    parts_sent: u64,
     sent: u64,
 }
 
@@ -88,6 +89,9 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
             attributes.insert(Attribute::Metadata(name.clone().into()), value.clone().into());
         }
     }
+    if options.external_id.is_empty() {
+        return Err(Error::InvalidInput("external_id must not be empty".into()));
+    }
     check_metadata("external_id", &options.external_id)?;
     attributes.insert(Attribute::Metadata("external_id".into()), options.external_id.clone().into());
     Ok(S3Upload {
@@ -100,7 +104,8 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
             pending: Vec::new(),
             pending_len: 0,
             multipart: None,
-            parts: FuturesUnordered::new(),
+            parts: JoinSet::new(),
+            parts_sent: 0,
             sent: 0,
         })),
     })
@@ -111,16 +116,15 @@ fn mismatch(expected: u64, got: u64) -> Error {
 }
 
 impl State {
-    fn writer(&self) -> &object_store::aws::AmazonS3 {
-        if self.options.public == Some(true) {
-            &self.bucket.public_writer
-        } else {
-            &self.bucket.writer
-        }
-    }
-
     fn expected(&self) -> Option<u64> {
         self.options.size.map(|s| s as u64)
+    }
+
+    /// The size of the next part: 8 MiB, or what fits a known size into 10,000 parts; for unknown
+    /// lengths it grows by 8 MiB every 1,000 parts (about 430 GiB in all).
+    fn part_size(&self) -> usize {
+        let fit = self.expected().map_or(0, |e| e.div_ceil(MAX_PARTS) as usize);
+        (PART_SIZE * (1 + self.parts_sent as usize / 1000)).max(fit)
     }
 
     async fn write(&mut self, bytes: Bytes) -> Result<()> {
@@ -130,22 +134,44 @@ impl State {
         }
         self.pending_len += bytes.len();
         self.pending.push(bytes);
-        if self.pending_len >= PART_SIZE {
-            self.send_part().await?;
+        // A part is sent once more than a part's worth is pending, so an object of exactly one
+        // part still goes in a single PUT.
+        while self.pending_len > self.part_size() {
+            let size = self.part_size();
+            self.send_part(size).await?;
         }
         Ok(())
     }
 
-    /// Sends what is pending as the next part, starting the multipart upload on the first.
-    async fn send_part(&mut self) -> Result<()> {
+    /// Takes the first `n` pending bytes (splitting a chunk if needed).
+    fn take(&mut self, n: usize) -> PutPayload {
+        let mut out = Vec::new();
+        let mut left = n;
+        while left > 0 {
+            let first = &mut self.pending[0];
+            if first.len() <= left {
+                left -= first.len();
+                out.push(self.pending.remove(0));
+            } else {
+                out.push(first.split_to(left));
+                left = 0;
+            }
+        }
+        self.pending_len -= n;
+        out.into_iter().collect()
+    }
+
+    /// Sends the first `n` pending bytes as the next part, starting the multipart upload on the
+    /// first, and waits while too many parts are on the wire.
+    async fn send_part(&mut self, n: usize) -> Result<()> {
         if self.multipart.is_none() {
             let options = PutMultipartOptions { attributes: self.attributes.clone(), ..Default::default() };
-            let upload = self.writer().put_multipart_opts(&self.path, options).await;
+            let upload = self.bucket.writer.put_multipart_opts(&self.path, options).await;
             self.multipart = Some(upload.map_err(|e| storage_error("Failed to start the multipart upload", e))?);
         }
-        let payload: PutPayload = self.pending.drain(..).collect();
-        self.pending_len = 0;
-        self.parts.push(self.multipart.as_mut().expect("started").put_part(payload));
+        let payload = self.take(n);
+        self.parts.spawn(self.multipart.as_mut().expect("started").put_part(payload));
+        self.parts_sent += 1;
         while self.parts.len() >= PARTS_IN_FLIGHT {
             self.next_part().await?;
         }
@@ -153,8 +179,9 @@ impl State {
     }
 
     async fn next_part(&mut self) -> Result<()> {
-        match self.parts.next().await {
-            Some(r) => r.map_err(|e| storage_error("Failed to upload a part", e)),
+        match self.parts.join_next().await {
+            Some(Ok(r)) => r.map_err(|e| storage_error("Failed to upload a part", e)),
+            Some(Err(e)) => Err(Error::Provider(format!("Failed to upload a part: {e}"))),
             None => Ok(()),
         }
     }
@@ -164,41 +191,53 @@ impl State {
             return Err(mismatch(expected, self.sent));
         }
         let put = if self.multipart.is_none() {
-            let payload: PutPayload = self.pending.drain(..).collect();
+            let payload = self.take(self.pending_len);
             let options = PutOptions { attributes: self.attributes.clone(), ..Default::default() };
-            self.writer().put_opts(&self.path, payload, options).await.map_err(|e| storage_error("S3 PUT failed", e))?
+            self.bucket
+                .writer
+                .put_opts(&self.path, payload, options)
+                .await
+                .map_err(|e| storage_error("S3 PUT failed", e))?
         } else {
             if self.pending_len > 0 {
-                self.send_part().await?;
+                self.send_part(self.pending_len).await?;
             }
             while !self.parts.is_empty() {
                 self.next_part().await?;
             }
             let upload = self.multipart.as_mut().expect("started");
-            let put = upload.complete().await.map_err(|e| storage_error("Failed to complete the multipart upload", e));
+            let put =
+                upload.complete().await.map_err(|e| storage_error("Failed to complete the multipart upload", e))?;
             self.multipart = None;
-            put?
+            put
         };
         let key = self.path.to_string();
         self.bucket.index(&self.options.external_id, &key).await;
-        let public = self.options.public == Some(true);
+        // `public: true` is applied as an ACL after the upload, so a bucket that refuses ACLs
+        // still gets the file; the result then says it is private.
+        let (visibility, public_url) = if self.options.public == Some(true) {
+            let r = self.bucket.set_visibility(&Target::Key(key.clone()), true).await;
+            (r.actual_visibility, r.public_url)
+        } else {
+            ("private".to_string(), None)
+        };
         Ok(FileRecord {
             external_id: self.options.external_id.clone(),
             url: self.bucket.settings.public_url(&key),
-            public_url: public.then(|| self.bucket.settings.public_url(&key)),
+            public_url,
             key,
             size: self.sent as f64,
             content_type: self.content_type.clone(),
             last_modified_ms: None,
             etag: put.e_tag,
             metadata: self.options.metadata.clone(),
-            visibility: Some(crate::visibility::visibility_name(public).to_string()),
+            visibility: Some(visibility),
         })
     }
 
-    /// Stops the parts in flight and removes the multipart upload's parts.
+    /// Stops the parts in flight and aborts the multipart upload, which removes its parts.
     async fn discard(mut self) {
-        self.parts.clear();
+        self.parts.shutdown().await;
         if let Some(mut upload) = self.multipart.take() {
             let _ = upload.abort().await;
         }
