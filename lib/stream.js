@@ -85,6 +85,10 @@ function linkSignal(handle, signal) {
 function toNode(handle, link, length, timeout) {
   let left = length
   let reading = false
+  // Chunks are cut from a slab: a read that fills less than it was offered (a network body hands
+  // over what has arrived) leaves the rest of the slab to the next read, so the memory allocated
+  // follows the bytes delivered, not the number of reads.
+  let slab = Buffer.alloc(0)
   const stream = new Readable({
     // Room for one chunk read ahead of the consumer.
     highWaterMark: 2 * chunkSize(length),
@@ -96,11 +100,13 @@ function toNode(handle, link, length, timeout) {
         return
       }
       reading = true
-      const buffer = Buffer.allocUnsafeSlow(chunkSize(left))
+      if (slab.length < Math.min(MIN_CHUNK, left)) slab = Buffer.allocUnsafeSlow(chunkSize(left))
+      const buffer = slab
       withTimeout(handle.read(buffer), timeout, handle).then(
         (n) => {
           reading = false
           left -= n
+          slab = buffer.subarray(n)
           this.push(n === buffer.length ? buffer : buffer.subarray(0, n))
           if (left === 0) {
             link.release()

@@ -88,7 +88,17 @@ async fn send(
     for (name, value) in req.headers() {
         send = send.header(name, value);
     }
-    let failed = |e: reqwest::Error| Error::Provider(format!("S3 request failed: {}", e.without_url()));
+    let failed = |e: reqwest::Error| {
+        // The causes say what went wrong ("operation timed out", "connection refused").
+        let e = e.without_url();
+        let mut message = format!("S3 request failed: {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            message = format!("{message}: {c}");
+            cause = c.source();
+        }
+        Error::Provider(message)
+    };
     let resp = send.send().await.map_err(failed)?;
     let status = resp.status().as_u16();
     let body = resp.text().await.map_err(failed)?;
