@@ -295,6 +295,23 @@ describe('s3: against moto', () => {
     assert.equal(await (await fetch(p.publicUrl)).text(), 'p')
   })
 
+  it('honours defaultACL and serverSideEncryption from the config', async () => {
+    const p = providerFor(bucket, { defaultACL: 'public-read', serverSideEncryption: 'AES256' })
+    const r = await p.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('shared'), key: 'acl/default-public.txt' })
+    assert.equal(await (await anonymousGet(bucket, r.key)).text(), 'shared')
+    assert.equal((await raw(bucket, r.key, { method: 'HEAD' })).headers.get('x-amz-server-side-encryption'), 'AES256')
+    const big = await p.uploadFile({ external_id: uniqueId(), buffer: pattern(9 * MiB, 8), key: 'acl/default-public.bin' })
+    assert.equal((await anonymousGet(bucket, big.key)).status, 200, 'multipart uploads get the ACL too')
+    // 'private' is the default S3 applies anyway, so it is not sent (buckets without ACLs accept it).
+    proxy.set({ aclDisabled: true })
+    try {
+      const q = providerFor(bucket, { defaultACL: 'private' })
+      assert.equal((await q.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('q'), key: 'acl/no-acl.txt' })).visibility, 'private')
+    } finally {
+      proxy.set({})
+    }
+  })
+
   it('reports visibility not-found and bad-input cases with the original messages', async () => {
     assert.deepEqual(await provider.setFileVisibility('acl/missing.txt', 'public'), {
       success: false,

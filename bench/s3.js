@@ -3,6 +3,7 @@
 // versus what a Node user would write with the AWS SDK, `GetObjectCommand`, on the same object.
 
 const { Readable } = require('node:stream')
+const { spawnSync } = require('node:child_process')
 const moto = require('../scripts/moto')
 
 const MiB = 1 << 20
@@ -98,6 +99,14 @@ async function s3Cases({ rounds, interleave, median, quick }) {
     }
     const big = await ttfb(key)
     const tiny = await ttfb(small)
+    // The server's own floor: curl's time to first byte on a presigned URL of the small object.
+    const url = await provider.getFileUrl(small)
+    const curl = median(
+      Array.from({ length: quick ? 10 : 30 }, () => {
+        const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-r', '0-0', '-w', '%{time_starttransfer}', url], { encoding: 'utf8' })
+        return Number(r.stdout) * 1000
+      }),
+    )
     const sdkName = 'AWS SDK GetObjectCommand'
     return [
       {
@@ -125,6 +134,7 @@ async function s3Cases({ rounds, interleave, median, quick }) {
           [`${size / MiB} MiB object, AWS SDK`]: big.sdk,
           '4 KiB object, ours': tiny.ours,
           '4 KiB object, AWS SDK': tiny.sdk,
+          '4 KiB object, curl (the server alone)': curl,
         },
         targets: [
           { name: 'S3 TTFB vs AWS SDK (ours / baseline)', ratio: big.ours / big.sdk, maxRatio: 0.7 },

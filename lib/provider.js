@@ -60,7 +60,8 @@ async function listThrough(native, options, search) {
 
 /**
  * The methods that every provider class answers the same way from its native store (`this[native]`:
- * `exists(key)`, `find(externalId)`, `list(options, search)`).
+ * `exists(key)`, `find(externalId)`, `list(options, search)`); `setFileVisibility` goes through the
+ * class's `setMultipleFileVisibility`.
  */
 const native = Symbol('native')
 
@@ -84,6 +85,16 @@ class NativeProvider {
 
   async listFiles(options = {}) {
     return listThrough(this[native], options, false)
+  }
+
+  async searchFiles(options = {}) {
+    const result = await listThrough(this[native], options, true)
+    return { ...result, query: options.query, searchFields: options.searchFields }
+  }
+
+  async setFileVisibility(key, visibility) {
+    const [result] = await this.setMultipleFileVisibility([key], visibility)
+    return result
   }
 
   async isAvailable() {

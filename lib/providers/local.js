@@ -5,7 +5,7 @@
 const path = require('node:path')
 const { LocalStore } = require('../native')
 const { call, storageError } = require('../errors')
-const { checkSource, beginUpload, sendUpload, listThrough, NativeProvider, native } = require('../provider')
+const { checkSource, beginUpload, sendUpload, NativeProvider, native } = require('../provider')
 const { visibilityResult, visibilityStatus } = require('../convert')
 const { fileStream } = require('../stream')
 
@@ -47,16 +47,6 @@ class LocalStorageProvider extends NativeProvider {
     const file = await this.findFileByExternalId(externalId)
     if (!file) throw notFoundById(externalId)
     return this.getFileUrl(file.key, expiresIn, options)
-  }
-
-  async searchFiles(options = {}) {
-    const result = await listThrough(this[native], options, true)
-    return { ...result, query: options.query, searchFields: options.searchFields }
-  }
-
-  async setFileVisibility(key, visibility) {
-    const [result] = await this.setMultipleFileVisibility([key], visibility)
-    return result
   }
 
   async setMultipleFileVisibility(keys, visibility) {

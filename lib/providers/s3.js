@@ -4,7 +4,7 @@
 
 const { S3Store } = require('../native')
 const { call } = require('../errors')
-const { checkSource, beginUpload, sendUpload, listThrough, NativeProvider, native } = require('../provider')
+const { checkSource, beginUpload, sendUpload, NativeProvider, native } = require('../provider')
 const { visibilityResult, visibilityStatus } = require('../convert')
 const { fileStream } = require('../stream')
 
@@ -39,16 +39,6 @@ class S3CompatibleProvider extends NativeProvider {
 
   async getFileUrlByExternalId(externalId, expiresIn, options) {
     return call(() => this[native].url(String(externalId), true, expiresIn, options?.disposition))
-  }
-
-  async searchFiles(options = {}) {
-    const result = await listThrough(this[native], options, true)
-    return { ...result, query: options.query, searchFields: options.searchFields }
-  }
-
-  async setFileVisibility(key, visibility) {
-    const [result] = await this.setMultipleFileVisibility([key], visibility)
-    return result
   }
 
   async setMultipleFileVisibility(keys, visibility) {
