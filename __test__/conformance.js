@@ -238,6 +238,16 @@ function conformance(adapter) {
     })
 
     describe('getFileStream', () => {
+      it('node: every chunk owns its memory (a consumer may transfer it)', async () => {
+        const parts = []
+        for await (const chunk of (await stream(big.key)).stream) {
+          // Transferring detaches the chunk's ArrayBuffer; no other chunk may share it.
+          const moved = structuredClone(chunk, { transfer: [chunk.buffer] })
+          parts.push(Buffer.from(moved.buffer, moved.byteOffset, moved.byteLength))
+        }
+        assert.deepEqual(Buffer.concat(parts), data)
+      })
+
       for (const responseType of ['node', 'web']) {
         it(`${responseType}: full read, byte-exact, with metadata`, async () => {
           const s = await stream(big.key, { responseType })

@@ -575,6 +575,37 @@ describe('s3: against moto', () => {
     }
     assert.match(errors[0].message, /^Failed to upload file: .*NoSuchBucket/s)
     assert.match(errors[2].message, /^Failed to list files: Failed to list objects: NoSuchBucket/)
+
+    // A server refusing the signature echoes the key id and what was signed: none of it is kept.
+    const { key } = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('s'), key: 'sig/a.txt' })
+    proxy.set({ badSignature: true })
+    try {
+      const refused = [
+        await provider.uploadFile({ external_id: 'x', buffer: Buffer.from('x') }).catch((e) => e),
+        await provider.uploadFile({ external_id: 'y', buffer: pattern(9 * MiB, 1) }).catch((e) => e),
+        await provider.getFileStream(key).catch((e) => e),
+        await provider.deleteFile(key).catch((e) => e),
+        await provider.fileExists(key).catch((e) => e),
+        await provider.listFiles().catch((e) => e),
+        await provider.getFileVisibility(key).catch((e) => e),
+      ]
+      for (const e of refused) {
+        assert.ok(e instanceof Error, String(e))
+        assert.doesNotMatch(e.message, /AKIDTEST|StringToSign|SignatureProvided|CanonicalRequest|abababab/, e.message)
+      }
+      assert.match(refused[0].message, /^Failed to upload file: .*SignatureDoesNotMatch: The request signature we calculated/s)
+      assert.match(refused[5].message, /SignatureDoesNotMatch/)
+      assert.equal(refused[4].code, 'Unauthorized')
+    } finally {
+      proxy.set({})
+    }
+  })
+
+  it('uses path-style requests where a virtual host cannot work (an IP endpoint)', async () => {
+    const p = providerFor(bucket, { forcePathStyle: false })
+    const r = await p.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('ip'), key: 'style/ip.txt' })
+    assert.equal(r.url, `${proxy.endpoint}/${bucket}/style/ip.txt`)
+    assert.equal((await collect((await p.getFileStream(r.key)).stream)).toString(), 'ip')
   })
 })
 

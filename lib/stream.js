@@ -85,10 +85,11 @@ function linkSignal(handle, signal) {
 function toNode(handle, link, length, timeout) {
   let left = length
   let reading = false
-  // Chunks are cut from a slab: a read that fills less than it was offered (a network body hands
-  // over what has arrived) leaves the rest of the slab to the next read, so the memory allocated
-  // follows the bytes delivered, not the number of reads.
-  let slab = Buffer.alloc(0)
+  // A read that fills its buffer hands the buffer on. One that fills less (a network body hands
+  // over what has arrived) hands on a copy of what it got and keeps the buffer for the next read,
+  // as fs.ReadStream does: memory allocated follows the bytes delivered, not the number of reads,
+  // and every chunk owns its ArrayBuffer (a consumer may transfer it).
+  let spare = null
   const stream = new Readable({
     // Room for one chunk read ahead of the consumer.
     highWaterMark: 2 * chunkSize(length),
@@ -100,14 +101,21 @@ function toNode(handle, link, length, timeout) {
         return
       }
       reading = true
-      if (slab.length < Math.min(MIN_CHUNK, left)) slab = Buffer.allocUnsafeSlow(chunkSize(left))
-      const buffer = slab
+      const size = chunkSize(left)
+      const buffer = spare?.length === size ? spare : Buffer.allocUnsafeSlow(size)
+      spare = null
       withTimeout(handle.read(buffer), timeout, handle).then(
         (n) => {
           reading = false
           left -= n
-          slab = buffer.subarray(n)
-          this.push(n === buffer.length ? buffer : buffer.subarray(0, n))
+          if (n === buffer.length) {
+            this.push(buffer)
+          } else {
+            spare = buffer
+            const chunk = Buffer.allocUnsafeSlow(n)
+            buffer.copy(chunk, 0, 0, n)
+            this.push(chunk)
+          }
           if (left === 0) {
             link.release()
             this.push(null)

@@ -92,6 +92,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// An error's message followed by those of its causes that add something ("error sending request:
+/// connection refused"), for errors whose top line alone does not say what went wrong.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        cause = c.source();
+    }
+    message
+}
+
 /// napi's async bridge only carries its own `Status`, so the code travels as a `[Code] ` prefix of the
 /// message; `lib/errors.js` strips it and sets `error.code`. This is the only place that writes it.
 impl From<Error> for napi::Error {

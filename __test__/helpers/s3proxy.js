@@ -5,6 +5,8 @@
 //   set({ aclDisabled: true }) ?acl requests and x-amz-acl headers get S3's answer for buckets
 //                              with ACLs disabled
 //   set({ failComplete: true }) completing a multipart upload fails
+//   set({ badSignature: true }) every request is refused as AWS refuses a wrong secret, with an
+//                              error document that echoes the key id and what was signed
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 
 const http = require('node:http')
@@ -14,10 +16,19 @@ async function startS3Proxy(target) {
   let faults = {}
   const sockets = new Set()
   const server = http.createServer((req, res) => {
-    const refuse = (code, message) => {
+    const refuse = (code, message, status = 400, extra = '') => {
       req.resume()
-      res.writeHead(400, { 'content-type': 'application/xml' })
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`)
+      res.writeHead(status, { 'content-type': 'application/xml' })
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message>${extra}</Error>`)
+    }
+    if (faults.badSignature) {
+      const keyId = /Credential=([^/]+)/.exec(req.headers.authorization ?? '')?.[1] ?? ''
+      return refuse(
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided.',
+        403,
+        `<AWSAccessKeyId>${keyId}</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 20260101T000000Z</StringToSign><SignatureProvided>${'ab'.repeat(32)}</SignatureProvided><CanonicalRequest>GET /${req.url}</CanonicalRequest>`,
+      )
     }
     if (faults.aclDisabled && (/[?&]acl(=|&|$)/.test(req.url) || req.headers['x-amz-acl'])) {
       return refuse('AccessControlListNotSupported', 'The bucket does not allow ACLs')

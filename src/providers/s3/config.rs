@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use napi_derive::napi;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
-use object_store::{ClientConfigKey, ClientOptions, RetryConfig};
+use object_store::{ClientOptions, RetryConfig};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Error, Result};
@@ -32,9 +32,13 @@ pub struct S3Config {
     pub server_side_encryption: Option<String>,
 }
 
-/// How long to wait for a connection, and for the next bytes of an answer, before giving up.
+/// How long to wait for a connection.
 pub const CONNECT: Duration = Duration::from_secs(10);
-pub const IDLE: Duration = Duration::from_secs(30);
+/// The longest a small request (HEAD, listing page, ACL, index object) may take.
+pub const SMALL_REQUEST: Duration = Duration::from_secs(30);
+/// The longest one upload request (at most one part) may take: a part of 8 MiB must move at
+/// 14 KB/s or better.
+pub const UPLOAD_REQUEST: Duration = Duration::from_secs(600);
 
 /// Everything but the unreserved characters is escaped in a key segment (what SigV4 expects).
 pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -80,8 +84,14 @@ impl Settings {
             secret_key: required(&c.secret_access_key, "secretAccessKey")?,
             token: None,
         });
-        // The original's client signs path-style unless told otherwise.
-        let path_style = c.force_path_style.unwrap_or(true);
+        // The original's client signs path-style unless told otherwise. Like the AWS SDKs, fall back
+        // to path-style where a virtual host cannot work: a bucket name that is not a DNS label
+        // (dots break TLS wildcard certificates too), or an endpoint that is an IP address.
+        let dns_label = bucket.len() <= 63
+            && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !bucket.starts_with('-')
+            && !bucket.ends_with('-');
+        let path_style = c.force_path_style.unwrap_or(true) || !dns_label;
         let bucket_url = match c.endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             Some(endpoint) => {
                 let endpoint = if endpoint.contains("://") {
@@ -90,7 +100,10 @@ impl Settings {
                     let scheme = if c.use_ssl == Some(false) { "http" } else { "https" };
                     format!("{scheme}://{}", trim_slash(endpoint))
                 };
-                if path_style {
+                let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
+                let host = host.split(['/', ':']).next().unwrap_or("");
+                let ip = host.parse::<std::net::Ipv4Addr>().is_ok() || host.starts_with('[');
+                if path_style || ip {
                     format!("{endpoint}/{bucket}")
                 } else {
                     let (scheme, host) = endpoint.split_once("://").expect("has a scheme");
@@ -123,15 +136,16 @@ impl Settings {
         format!("{}/{}", self.bucket_url, encode_key(key))
     }
 
-    /// An `object_store` client for the bucket. `acl` is sent as `x-amz-acl` on every request of
-    /// this client, so only the upload client gets one. Requests are timed by progress, not in
-    /// total: a long transfer is not a stalled one, a server silent for [`IDLE`] is.
-    pub fn store(&self, acl: Option<&str>) -> Result<AmazonS3> {
-        let mut options = ClientOptions::new()
-            .with_allow_http(self.bucket_url.starts_with("http://"))
-            .with_timeout_disabled()
-            .with_connect_timeout(CONNECT)
-            .with_config(ClientConfigKey::ReadTimeout, format!("{}s", IDLE.as_secs()));
+    /// An `object_store` client for the bucket, each request limited to `timeout` (`None`: no
+    /// limit, for reads whose pace the consumer sets). `acl` is sent as `x-amz-acl` on every
+    /// request of this client, so only the upload client gets one.
+    pub fn store(&self, timeout: Option<Duration>, acl: Option<&str>) -> Result<AmazonS3> {
+        let options =
+            ClientOptions::new().with_allow_http(self.bucket_url.starts_with("http://")).with_connect_timeout(CONNECT);
+        let mut options = match timeout {
+            Some(t) => options.with_timeout(t),
+            None => options.with_timeout_disabled(),
+        };
         if let Some(acl) = acl {
             let mut headers = http::HeaderMap::new();
             let value =
@@ -149,9 +163,13 @@ impl Settings {
             .with_access_key_id(&self.credential.key_id)
             .with_secret_access_key(&self.credential.secret_key)
             .with_client_options(options)
-            // A few quick retries (also resuming a body cut off mid-stream); a failing service is
-            // reported within seconds, not the default three minutes.
-            .with_retry(RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(15), ..Default::default() });
+            // Three quick retries (which also resume a body cut off mid-stream, however late), so
+            // a failing service is reported within seconds, not the default three minutes.
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(86_400),
+                ..Default::default()
+            });
         if let Some(sse) = &self.server_side_encryption {
             let key: AmazonS3ConfigKey = "aws_server_side_encryption".parse().expect("a known key");
             builder = builder.with_config(key, sse);
@@ -197,6 +215,19 @@ mod tests {
         assert_eq!(s.object_url("k"), "http://minio.local:9000/bkt/k");
         assert_eq!(s.public_url("k"), "https://cdn.example.com/k");
         assert_eq!(s.default_acl, None);
+    }
+
+    #[test]
+    fn falls_back_to_path_style_where_virtual_hosts_cannot_work() {
+        let url = |e, bucket: &str| {
+            let mut c = config(e, Some(false));
+            c.bucket = Some(bucket.into());
+            Settings::new(&c).unwrap().object_url("k")
+        };
+        assert_eq!(url(Some("http://127.0.0.1:9000"), "bkt"), "http://127.0.0.1:9000/bkt/k");
+        assert_eq!(url(None, "my.dotted.bucket"), "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/k");
+        assert_eq!(url(Some("https://minio.example.com"), "Upper"), "https://minio.example.com/Upper/k");
+        assert_eq!(url(Some("https://minio.example.com"), "fine-name"), "https://fine-name.minio.example.com/k");
     }
 
     #[test]

@@ -47,8 +47,10 @@ const MAX_EXPIRY_SECS: f64 = 604_800.0;
 /// The bucket and its clients, shared by the store and its uploads.
 pub struct Bucket {
     settings: Settings,
-    /// Reads, deletes and index objects.
+    /// Small requests: HEAD, delete, index objects.
     store: AmazonS3,
+    /// Streamed reads, without a time limit: the consumer sets their pace.
+    reader: AmazonS3,
     /// Uploads, with the configured default ACL.
     writer: AmazonS3,
     /// Raw requests (ACLs, listings).
@@ -123,9 +125,18 @@ fn index_path(external_id: &str) -> Option<Path> {
     Path::parse(format!("{INDEX}/{name}")).ok().filter(|p| p.parts().count() == 3)
 }
 
-/// An `object_store` failure in the crate's terms, the message after `context: `.
+/// An `object_store` failure in the crate's terms, the message after `context: `. object_store
+/// copies S3's error document into its message whole; only its Code and Message are kept (for a
+/// signature error the document echoes the access key id and what was signed).
 fn storage_error(context: &str, e: object_store::Error) -> Error {
-    let message = format!("{context}: {e}");
+    let text = crate::error::with_causes(&e);
+    let message = match text.find("<?xml").or_else(|| text.find("<Error>")) {
+        Some(i) => {
+            let head = text[..i].trim_end().trim_end_matches(':');
+            format!("{context}: {head}: {}", raw::summary(&text[i..]).unwrap_or_default())
+        }
+        None => format!("{context}: {}", text.trim_end_matches([':', ' '])),
+    };
     match e {
         object_store::Error::NotFound { .. } => Error::NotFound(message),
         object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
@@ -138,17 +149,15 @@ fn storage_error(context: &str, e: object_store::Error) -> Error {
 impl Bucket {
     fn new(c: &S3Config) -> Result<Bucket> {
         let settings = Settings::new(c)?;
-        let store = settings.store(None)?;
-        let writer = match &settings.default_acl {
-            Some(acl) => settings.store(Some(acl))?,
-            None => store.clone(),
-        };
+        let store = settings.store(Some(config::SMALL_REQUEST), None)?;
+        let reader = settings.store(None, None)?;
+        let writer = settings.store(Some(config::UPLOAD_REQUEST), settings.default_acl.as_deref())?;
         let http = reqwest::Client::builder()
             .connect_timeout(config::CONNECT)
-            .read_timeout(config::IDLE)
+            .timeout(config::SMALL_REQUEST)
             .build()
             .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
-        Ok(Bucket { settings, store, writer, http })
+        Ok(Bucket { settings, store, reader, writer, http })
     }
 
     fn record(&self, key: &str, h: &Head) -> FileRecord {
@@ -188,12 +197,20 @@ impl Bucket {
         }
     }
 
-    /// The key an index object names for `external_id`, unverified. The index only speeds
-    /// lookups up, so an entry that cannot be read (missing, refused, not a key) is a miss.
-    async fn indexed_key(&self, external_id: &str) -> Option<String> {
-        let r = self.store.get(&index_path(external_id)?).await.ok()?;
-        let key = String::from_utf8(r.bytes().await.ok()?.to_vec()).ok()?;
-        path(&key).is_ok().then_some(key)
+    /// The key an index object names for `external_id`, unverified. An entry that is missing,
+    /// refused (credentials limited to some prefixes) or not a key is a miss; a failing service is
+    /// an error, not a reason to scan the bucket.
+    async fn indexed_key(&self, external_id: &str) -> Result<Option<String>> {
+        let Some(index) = index_path(external_id) else { return Ok(None) };
+        let context = "Failed to read the external id index";
+        let bytes = match self.store.get(&index).await {
+            Ok(r) => r.bytes().await.map_err(|e| storage_error(context, e))?,
+            Err(object_store::Error::NotFound { .. } | object_store::Error::PermissionDenied { .. }) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(storage_error(context, e)),
+        };
+        Ok(String::from_utf8(bytes.to_vec()).ok().filter(|key| path(key).is_ok()))
     }
 
     /// Points the index at `key` for `external_id`. The index only speeds lookups up (a missing
@@ -253,7 +270,7 @@ impl Bucket {
         if external_id.is_empty() {
             return Ok(None);
         }
-        let indexed = self.indexed_key(external_id).await;
+        let indexed = self.indexed_key(external_id).await?;
         if let Some(key) = &indexed {
             if let Some(h) = self.head(key).await? {
                 if h.external_id() == Some(external_id) {
@@ -417,7 +434,7 @@ impl Bucket {
             Some(end) => GetRange::Bounded(r.start..end + 1),
             None => GetRange::Offset(r.start),
         });
-        match self.store.get_opts(&path(key)?, GetOptions { range, ..Default::default() }).await {
+        match self.reader.get_opts(&path(key)?, GetOptions { range, ..Default::default() }).await {
             Ok(r) => Ok(Some(r)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             // S3 answers 416 to a range past the end: say so in the shared words.
@@ -435,12 +452,12 @@ impl Bucket {
             Target::Key(key) => (key.clone(), self.get(key, req).await?),
             Target::ExternalId(id) => {
                 let mut hit = None;
-                if let Some(key) = self.indexed_key(id).await {
-                    // Any failure here (a stale entry naming a smaller object, say) falls back.
-                    if let Ok(Some(r)) = self.get(&key, req).await {
-                        if Head::of(&r).external_id() == Some(id.as_str()) {
-                            hit = Some((key, r));
-                        }
+                if let Some(key) = self.indexed_key(id).await? {
+                    match self.get(&key, req).await {
+                        Ok(Some(r)) if Head::of(&r).external_id() == Some(id.as_str()) => hit = Some((key, r)),
+                        // A stale entry: gone, another object, or one too small for the range.
+                        Ok(_) | Err(Error::InvalidRange(_)) => {}
+                        Err(e) => return Err(e),
                     }
                 }
                 match hit {

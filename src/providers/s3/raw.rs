@@ -6,11 +6,11 @@
 use bytes::Bytes;
 use object_store::aws::AwsAuthorizer;
 use object_store::client::HttpRequestBody;
-use percent_encoding::percent_decode_str;
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
 use reqwest::Url;
 
-use super::config::Settings;
-use crate::error::{Error, Result};
+use super::config::{Settings, SEGMENT};
+use crate::error::{with_causes, Error, Result};
 
 /// What S3 answered: the status and the body (an S3 error document when it refused).
 pub struct Reply {
@@ -30,11 +30,7 @@ impl Reply {
 
     /// A one-line description: `Code: Message`, or the status.
     pub fn describe(&self) -> String {
-        match (element(&self.body, "Code"), element(&self.body, "Message")) {
-            (Some(c), Some(m)) => format!("{c}: {m}"),
-            (Some(c), None) => c.to_string(),
-            _ => format!("HTTP {}", self.status),
-        }
+        summary(&self.body).unwrap_or_else(|| format!("HTTP {}", self.status))
     }
 
     /// The refusal as an error: 401/403 are `Unauthorized`, the rest `Provider`.
@@ -56,6 +52,56 @@ impl Reply {
             everyone && matches!(element(grant, "Permission"), Some("READ" | "FULL_CONTROL"))
         })
     }
+}
+
+/// `Code: Message` of an S3 error document. Only these two: for signature errors the document also
+/// echoes the access key id and what was signed.
+pub fn summary(xml: &str) -> Option<String> {
+    match (element(xml, "Code"), element(xml, "Message")) {
+        (Some(c), Some(m)) => Some(format!("{c}: {}", unescape(m))),
+        (Some(c), None) => Some(c.to_string()),
+        _ => None,
+    }
+}
+
+/// XML text with its five predefined entities and numeric references resolved.
+fn unescape(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .map(|h| u32::from_str_radix(h, 16))
+                .or_else(|| entity.strip_prefix('#').map(|d| d.parse::<u32>()))
+                .and_then(|n| n.ok())
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The text of the first `<name>…</name>` in `xml`.
@@ -88,17 +134,7 @@ async fn send(
     for (name, value) in req.headers() {
         send = send.header(name, value);
     }
-    let failed = |e: reqwest::Error| {
-        // The causes say what went wrong ("operation timed out", "connection refused").
-        let e = e.without_url();
-        let mut message = format!("S3 request failed: {e}");
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            message = format!("{message}: {c}");
-            cause = c.source();
-        }
-        Error::Provider(message)
-    };
+    let failed = |e: reqwest::Error| Error::Provider(format!("S3 request failed: {}", with_causes(&e.without_url())));
     let resp = send.send().await.map_err(failed)?;
     let status = resp.status().as_u16();
     let body = resp.text().await.map_err(failed)?;
@@ -128,33 +164,42 @@ pub async fn list(
     start_after: Option<&str>,
     token: Option<&str>,
 ) -> Result<Page> {
-    let mut url = Url::parse(&s.bucket_url).map_err(|e| Error::InvalidInput(format!("Invalid S3 address: {e}")))?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("list-type", "2").append_pair("encoding-type", "url");
-        if !prefix.is_empty() {
-            q.append_pair("prefix", prefix);
-        }
-        match (token, start_after) {
-            (Some(t), _) => q.append_pair("continuation-token", t),
-            (None, Some(a)) => q.append_pair("start-after", a),
-            (None, None) => &mut q,
-        };
+    // Encoded by hand, `%20` for a space as the SDKs send it (a form-encoded `+` is ambiguous).
+    let mut query = vec![("list-type", "2"), ("encoding-type", "url")];
+    if !prefix.is_empty() {
+        query.push(("prefix", prefix));
     }
+    match (token, start_after) {
+        (Some(t), _) => query.push(("continuation-token", t)),
+        (None, Some(a)) => query.push(("start-after", a)),
+        (None, None) => {}
+    }
+    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, SEGMENT))).collect();
+    let url = Url::parse(&format!("{}?{}", s.bucket_url, query.join("&")))
+        .map_err(|e| Error::InvalidInput(format!("Invalid S3 address: {e}")))?;
     let reply = send(http, s, http::Method::GET, url, None).await?;
     if !reply.ok() {
         return Err(reply.error("Failed to list objects"));
     }
-    // encoding-type=url: keys arrive percent-encoded (`+` for a space), free of XML escapes.
+    // Keys arrive percent-encoded (`+` for a space) when the server honoured encoding-type=url,
+    // as XML text otherwise.
+    let url_encoded = element(&reply.body, "EncodingType") == Some("url");
     let keys = reply
         .body
         .split("<Contents>")
         .skip(1)
         .filter_map(|c| element(c, "Key"))
-        .map(|k| percent_decode_str(&k.replace('+', " ")).decode_utf8_lossy().into_owned())
+        .map(|k| match url_encoded {
+            true => percent_decode_str(&k.replace('+', " ")).decode_utf8_lossy().into_owned(),
+            false => unescape(k),
+        })
         .collect();
-    let truncated = element(&reply.body, "IsTruncated") == Some("true");
-    let next = element(&reply.body, "NextContinuationToken").filter(|_| truncated).map(str::to_string);
+    let next = match element(&reply.body, "IsTruncated") {
+        Some("true") => Some(element(&reply.body, "NextContinuationToken").map(unescape).ok_or_else(|| {
+            Error::Provider("Failed to list objects: a truncated page without a continuation token".into())
+        })?),
+        _ => None,
+    };
     Ok(Page { keys, next })
 }
 
@@ -174,5 +219,9 @@ mod tests {
         assert!(!acl(&public.replace("<Permission>READ", "<Permission>WRITE")).grants_public_read());
         let err = Reply { status: 400, body: "<Error><Code>InvalidRequest</Code><Message>no</Message></Error>".into() };
         assert_eq!((err.code(), err.describe().as_str(), err.ok()), ("InvalidRequest", "InvalidRequest: no", false));
+        let leaky = "<Error><Code>SignatureDoesNotMatch</Code><Message>a &amp; b</Message>\
+            <AWSAccessKeyId>AKIDEXAMPLE</AWSAccessKeyId><StringToSign>x</StringToSign></Error>";
+        assert_eq!(summary(leaky).unwrap(), "SignatureDoesNotMatch: a & b");
+        assert_eq!(unescape("&lt;k&gt; &#x41;&#66; &bogus; &"), "<k> AB &bogus; &");
     }
 }

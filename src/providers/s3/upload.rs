@@ -1,8 +1,10 @@
-//! Uploads to S3 from any source, in constant memory: bytes gather into parts (8 MiB, more for
-//! very large objects); an object that fits in one part is sent with a single PUT, a larger one as
-//! a multipart upload with at most [`PARTS_IN_FLIGHT`] parts on the wire while the next one fills.
-//! A failed or aborted multipart upload is aborted, which removes its parts.
+//! Uploads to S3 from any source, in constant memory: bytes gather into parts of one size (8 MiB,
+//! or what fits a known size into 10,000 parts; R2 requires equal parts); an object that fits in
+//! one part is sent with a single PUT, a larger one as a multipart upload with at most
+//! [`PARTS_IN_FLIGHT`] parts on the wire while the next one fills. A failed or aborted multipart
+//! upload is aborted, which removes its parts.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -30,8 +32,9 @@ struct State {
     content_type: String,
     attributes: Attributes,
     /// Bytes not yet sent, and how many.
-    pending: Vec<Bytes>,
+    pending: VecDeque<Bytes>,
     pending_len: usize,
+    part_size: usize,
     multipart: Option<Box<dyn MultipartUpload>>,
     /// Parts on the wire, each its own task so it moves while the next one fills.
     parts: JoinSet<object_store::Result<()>>,
@@ -94,6 +97,7 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
     }
     check_metadata("external_id", &options.external_id)?;
     attributes.insert(Attribute::Metadata("external_id".into()), options.external_id.clone().into());
+    let part_size = options.size.map_or(PART_SIZE, |s| PART_SIZE.max((s as u64).div_ceil(MAX_PARTS) as usize));
     Ok(S3Upload {
         state: tokio::sync::Mutex::new(Some(State {
             bucket,
@@ -101,8 +105,9 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
             path,
             content_type,
             attributes,
-            pending: Vec::new(),
+            pending: VecDeque::new(),
             pending_len: 0,
+            part_size,
             multipart: None,
             parts: JoinSet::new(),
             parts_sent: 0,
@@ -120,25 +125,23 @@ impl State {
         self.options.size.map(|s| s as u64)
     }
 
-    /// The size of the next part: 8 MiB, or what fits a known size into 10,000 parts; for unknown
-    /// lengths it grows by 8 MiB every 1,000 parts (about 430 GiB in all).
-    fn part_size(&self) -> usize {
-        let fit = self.expected().map_or(0, |e| e.div_ceil(MAX_PARTS) as usize);
-        (PART_SIZE * (1 + self.parts_sent as usize / 1000)).max(fit)
-    }
-
     async fn write(&mut self, bytes: Bytes) -> Result<()> {
         self.sent += bytes.len() as u64;
         if let Some(expected) = self.expected().filter(|&e| self.sent > e) {
             return Err(mismatch(expected, self.sent));
         }
         self.pending_len += bytes.len();
-        self.pending.push(bytes);
+        self.pending.push_back(bytes);
         // A part is sent once more than a part's worth is pending, so an object of exactly one
         // part still goes in a single PUT.
-        while self.pending_len > self.part_size() {
-            let size = self.part_size();
-            self.send_part(size).await?;
+        while self.pending_len > self.part_size {
+            if self.parts_sent == MAX_PARTS {
+                return Err(Error::InvalidInput(format!(
+                    "S3 uploads hold at most {MAX_PARTS} parts of {} bytes; give size for larger streams",
+                    self.part_size
+                )));
+            }
+            self.send_part(self.part_size).await?;
         }
         Ok(())
     }
@@ -148,10 +151,10 @@ impl State {
         let mut out = Vec::new();
         let mut left = n;
         while left > 0 {
-            let first = &mut self.pending[0];
+            let first = self.pending.front_mut().expect("n bytes are pending");
             if first.len() <= left {
                 left -= first.len();
-                out.push(self.pending.remove(0));
+                out.extend(self.pending.pop_front());
             } else {
                 out.push(first.split_to(left));
                 left = 0;
@@ -215,12 +218,16 @@ impl State {
         self.bucket.index(&self.options.external_id, &key).await;
         // `public: true` is applied as an ACL after the upload, so a bucket that refuses ACLs
         // still gets the file; the result then says it is private.
-        let (visibility, public_url) = if self.options.public == Some(true) {
-            let r = self.bucket.set_visibility(&Target::Key(key.clone()), true).await;
-            (r.actual_visibility, r.public_url)
-        } else {
-            ("private".to_string(), None)
-        };
+        let settings = &self.bucket.settings;
+        let (visibility, public_url) =
+            if matches!(settings.default_acl.as_deref(), Some("public-read" | "public-read-write")) {
+                ("public".to_string(), Some(settings.public_url(&key)))
+            } else if self.options.public == Some(true) {
+                let r = self.bucket.set_visibility(&Target::Key(key.clone()), true).await;
+                (r.actual_visibility, r.public_url)
+            } else {
+                ("private".to_string(), None)
+            };
         Ok(FileRecord {
             external_id: self.options.external_id.clone(),
             url: self.bucket.settings.public_url(&key),
