@@ -17,3 +17,19 @@ pub struct UploadOptions {
     /// Bytes to expect, when known (needed by backends that must declare the length up front).
     pub size: Option<f64>,
 }
+
+impl UploadOptions {
+    /// The key to store under: the one given, else the original's generated shape.
+    pub fn key_at(&self, now_ms: i64) -> String {
+        match &self.key {
+            Some(k) => k.clone(),
+            None => crate::keys::generate(&self.external_id, self.filename.as_deref(), now_ms),
+        }
+    }
+
+    /// The content type given, else the one the file name (or, without one, the key) implies.
+    pub fn content_type_for(&self, key: &str) -> String {
+        let name = self.filename.as_deref().unwrap_or(key);
+        self.content_type.clone().unwrap_or_else(|| crate::content_type::from_name(name).to_string())
+    }
+}

@@ -57,18 +57,9 @@ pub async fn begin(api: Arc<Api>, options: UploadOptions) -> Result<CrunchyConeU
         Some(s) => return Err(Error::InvalidInput(format!("Invalid size {s}: expected a non-negative integer"))),
         None => return Err(Error::InvalidInput("File size must be provided when uploading from stream".into())),
     };
-    let file_path = match &options.key {
-        Some(k) => k.clone(),
-        None => crate::keys::generate(
-            &options.external_id,
-            options.filename.as_deref(),
-            chrono::Utc::now().timestamp_millis(),
-        ),
-    };
+    let file_path = options.key_at(chrono::Utc::now().timestamp_millis());
     crate::keys::validate(&file_path)?;
-    let content_type = options.content_type.clone().unwrap_or_else(|| {
-        crate::content_type::from_name(options.filename.as_deref().unwrap_or(&file_path)).to_string()
-    });
+    let content_type = options.content_type_for(&file_path);
     // The original's descriptor, fields in its order.
     let body = json!({
         "project_id": api.cfg.project_id,

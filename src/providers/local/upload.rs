@@ -49,10 +49,7 @@ impl Upload {
     pub fn begin(store: Arc<Store>, options: UploadOptions) -> Result<Self> {
         store.ready()?;
         let now = Utc::now().timestamp_millis();
-        let key = match &options.key {
-            Some(k) => k.clone(),
-            None => crate::keys::generate(&options.external_id, options.filename.as_deref(), now),
-        };
+        let key = options.key_at(now);
         let paths = store.paths(&key)?;
         // The original keeps metadata in `<key>.json`, so `doc.json` and the sidecar of `doc` are one
         // path. `path()` refuses a key that is another file's metadata; refuse too a key whose

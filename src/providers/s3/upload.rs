@@ -70,19 +70,9 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
             return Err(Error::InvalidInput(format!("Invalid size {s}: expected a non-negative integer")));
         }
     }
-    let key = match &options.key {
-        Some(k) => k.clone(),
-        None => crate::keys::generate(
-            &options.external_id,
-            options.filename.as_deref(),
-            chrono::Utc::now().timestamp_millis(),
-        ),
-    };
+    let key = options.key_at(chrono::Utc::now().timestamp_millis());
     let path = path(&key)?;
-    let content_type = options
-        .content_type
-        .clone()
-        .unwrap_or_else(|| crate::content_type::from_name(options.filename.as_deref().unwrap_or(&key)).to_string());
+    let content_type = options.content_type_for(&key);
     let mut attributes = Attributes::new();
     attributes.insert(Attribute::ContentType, content_type.clone().into());
     // The caller's metadata, then external_id, which wins (as in the original).
