@@ -62,10 +62,11 @@ function toBuffer(chunk) {
 }
 
 /** `FileVisibilityResult` without the fields the native side left empty. */
-function visibilityResult({ publicUrl, providerSpecific, ...rest }) {
+function visibilityResult({ publicUrl, publicUrlExpiresAtMs, providerSpecific, ...rest }) {
   return {
     ...rest,
     ...(publicUrl != null ? { publicUrl } : {}),
+    ...(publicUrlExpiresAtMs != null ? { publicUrlExpiresAt: toDate(publicUrlExpiresAtMs) } : {}),
     ...(providerSpecific != null ? { providerSpecific } : {}),
   }
 }

@@ -12,3 +12,4 @@ mod range;
 mod stream;
 mod upload;
 mod visibility;
+mod xml;

@@ -27,8 +27,25 @@ pub struct VisibilityResult {
     pub requested_visibility: String,
     pub actual_visibility: String,
     pub public_url: Option<String>,
+    /// When `public_url` stops working (Azure's SAS URLs), in epoch ms.
+    pub public_url_expires_at_ms: Option<f64>,
     pub message: Option<String>,
     pub provider_specific: Option<serde_json::Value>,
+}
+
+impl VisibilityResult {
+    /// A result without a public URL or provider details.
+    pub fn new(requested_public: bool, success: bool, actual_public: bool, message: impl Into<String>) -> Self {
+        VisibilityResult {
+            success,
+            requested_visibility: visibility_name(requested_public).to_string(),
+            actual_visibility: visibility_name(actual_public).to_string(),
+            public_url: None,
+            public_url_expires_at_ms: None,
+            message: Some(message.into()),
+            provider_specific: None,
+        }
+    }
 }
 
 #[napi(object)]

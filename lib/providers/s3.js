@@ -1,8 +1,8 @@
 'use strict'
 // S3CompatibleProvider and the five services built on it (spec §1.4, §1.5): the original's classes
-// and config mapping over the native S3Store (src/providers/s3). No AWS SDK is needed.
+// and config mapping over the native BucketStore (src/providers/{bucket,s3}). No AWS SDK is needed.
 
-const { S3Store } = require('../native')
+const { BucketStore } = require('../native')
 const { call } = require('../errors')
 const { checkSource, beginUpload, sendUpload, NativeProvider, native } = require('../provider')
 const { visibilityResult, visibilityStatus } = require('../convert')
@@ -10,7 +10,7 @@ const { fileStream } = require('../stream')
 
 class S3CompatibleProvider extends NativeProvider {
   constructor(config = {}) {
-    super(new S3Store({ ...config }))
+    super(BucketStore.s3({ ...config }))
   }
 
   async uploadFile(options) {

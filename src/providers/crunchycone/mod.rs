@@ -155,14 +155,9 @@ impl Api {
     }
 
     async fn set_visibility(&self, target: &Target, public: bool) -> Result<VisibilityResult> {
-        let requested = if public { "public" } else { "private" };
         let failed = |message: String, extra: Option<Value>| VisibilityResult {
-            success: false,
-            requested_visibility: requested.into(),
-            actual_visibility: "private".into(),
-            public_url: None,
-            message: Some(message),
             provider_specific: extra,
+            ..VisibilityResult::new(public, false, false, message)
         };
         let project = encode(&self.cfg.project_id);
         let by_file_id = |id: &str| {
@@ -203,22 +198,16 @@ impl Api {
             Ok((v, endpoint)) => {
                 let file = v.pointer("/data/file");
                 let success = v.get("success").and_then(Value::as_bool).unwrap_or(file.is_some());
+                let message =
+                    v.get("message").and_then(Value::as_str).unwrap_or("File visibility updated successfully");
                 Ok(VisibilityResult {
-                    success,
-                    requested_visibility: requested.into(),
-                    actual_visibility: if success { requested } else { "private" }.into(),
                     public_url: file.and_then(|f| f.get("public_url")).and_then(Value::as_str).map(str::to_string),
-                    message: Some(
-                        v.get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("File visibility updated successfully")
-                            .to_string(),
-                    ),
                     provider_specific: Some(json!({
                         id_field.0: id_field.1,
                         "updatedViaAPI": true,
                         "successfulEndpoint": endpoint,
                     })),
+                    ..VisibilityResult::new(public, success, success && public, message)
                 })
             }
             Err(Error::NotFound(_)) => Ok(failed(not_found, None)),

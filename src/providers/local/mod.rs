@@ -143,15 +143,7 @@ impl Store {
     }
 
     fn set_visibility(&self, key: &str, public: bool) -> Result<VisibilityResult> {
-        let requested = visibility_name(public).to_string();
-        let failed = |message: String| VisibilityResult {
-            success: false,
-            requested_visibility: requested.clone(),
-            actual_visibility: "private".into(),
-            public_url: None,
-            message: Some(message),
-            provider_specific: None,
-        };
+        let failed = |message: String| VisibilityResult::new(public, false, false, message);
         let Paths { file, meta } = self.paths(key)?;
         if !file.exists() {
             return Ok(failed(format!("File with key {key} not found")));
@@ -164,20 +156,15 @@ impl Store {
         if let Err(e) = upload::write_atomically(&meta, &s.to_bytes()) {
             return Ok(failed(format!("Failed to update file visibility metadata: {e}")));
         }
+        let message = if public {
+            "File marked as public. Access controlled by web server endpoint routing."
+        } else {
+            "File marked as private. Access requires authentication through web server."
+        };
         Ok(VisibilityResult {
-            success: true,
-            actual_visibility: requested.clone(),
-            requested_visibility: requested,
             public_url: public.then_some(url),
-            message: Some(
-                if public {
-                    "File marked as public. Access controlled by web server endpoint routing."
-                } else {
-                    "File marked as private. Access requires authentication through web server."
-                }
-                .into(),
-            ),
             provider_specific: Some(serde_json::json!({ "diskStorage": true, "webServerControlled": true })),
+            ..VisibilityResult::new(public, true, public, message)
         })
     }
 

@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use napi_derive::napi;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
-use object_store::{ClientOptions, RetryConfig};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Error, Result};
+use crate::providers::bucket::{client_options, encode_key, optional_url, required, retry};
 
 /// The original's `S3Config`, as the JS classes pass it (the derived classes map theirs onto it).
 #[napi(object, object_to_js = false)]
@@ -32,22 +31,6 @@ pub struct S3Config {
     pub server_side_encryption: Option<String>,
 }
 
-/// How long to wait for a connection.
-pub const CONNECT: Duration = Duration::from_secs(10);
-/// The longest a small request (HEAD, listing page, ACL, index object) may take.
-pub const SMALL_REQUEST: Duration = Duration::from_secs(30);
-/// The longest one upload request (at most one part) may take: a part of 8 MiB must move at
-/// 14 KB/s or better.
-pub const UPLOAD_REQUEST: Duration = Duration::from_secs(600);
-
-/// Everything but the unreserved characters is escaped in a key segment (what SigV4 expects).
-pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// A key as a URL path: each segment percent-encoded, `/` kept.
-pub fn encode_key(key: &str) -> String {
-    key.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
-}
-
 /// A checked configuration.
 pub struct Settings {
     pub bucket: String,
@@ -64,24 +47,13 @@ pub struct Settings {
     pub server_side_encryption: Option<String>,
 }
 
-fn required(value: &Option<String>, name: &str) -> Result<String> {
-    match value.as_deref().map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v.to_string()),
-        _ => Err(Error::InvalidInput(format!("S3 configuration is missing {name}"))),
-    }
-}
-
-fn trim_slash(url: &str) -> String {
-    url.trim_end_matches('/').to_string()
-}
-
 impl Settings {
     pub fn new(c: &S3Config) -> Result<Settings> {
-        let bucket = required(&c.bucket, "bucket")?;
-        let region = required(&c.region, "region")?;
+        let bucket = required(&c.bucket, "S3", "bucket")?;
+        let region = required(&c.region, "S3", "region")?;
         let credential = Arc::new(AwsCredential {
-            key_id: required(&c.access_key_id, "accessKeyId")?,
-            secret_key: required(&c.secret_access_key, "secretAccessKey")?,
+            key_id: required(&c.access_key_id, "S3", "accessKeyId")?,
+            secret_key: required(&c.secret_access_key, "S3", "secretAccessKey")?,
             token: None,
         });
         // The original's client signs path-style unless told otherwise. Like the AWS SDKs, fall back
@@ -94,11 +66,12 @@ impl Settings {
         let path_style = c.force_path_style.unwrap_or(true) || !dns_label;
         let bucket_url = match c.endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             Some(endpoint) => {
+                let endpoint = endpoint.trim_end_matches('/');
                 let endpoint = if endpoint.contains("://") {
-                    trim_slash(endpoint)
+                    endpoint.to_string()
                 } else {
                     let scheme = if c.use_ssl == Some(false) { "http" } else { "https" };
-                    format!("{scheme}://{}", trim_slash(endpoint))
+                    format!("{scheme}://{endpoint}")
                 };
                 let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
                 let host = host.split(['/', ':']).next().unwrap_or("");
@@ -113,8 +86,8 @@ impl Settings {
             None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
             None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
         };
-        let nonempty = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(trim_slash);
-        let public_base = nonempty(&c.cdn_url).or_else(|| nonempty(&c.public_base_url)).unwrap_or(bucket_url.clone());
+        let public_base =
+            optional_url(&c.cdn_url).or_else(|| optional_url(&c.public_base_url)).unwrap_or(bucket_url.clone());
         Ok(Settings {
             bucket,
             region,
@@ -140,12 +113,7 @@ impl Settings {
     /// limit, for reads whose pace the consumer sets). `acl` is sent as `x-amz-acl` on every
     /// request of this client, so only the upload client gets one.
     pub fn store(&self, timeout: Option<Duration>, acl: Option<&str>) -> Result<AmazonS3> {
-        let options =
-            ClientOptions::new().with_allow_http(self.bucket_url.starts_with("http://")).with_connect_timeout(CONNECT);
-        let mut options = match timeout {
-            Some(t) => options.with_timeout(t),
-            None => options.with_timeout_disabled(),
-        };
+        let mut options = client_options(&self.bucket_url, timeout);
         if let Some(acl) = acl {
             let mut headers = http::HeaderMap::new();
             let value =
@@ -163,13 +131,7 @@ impl Settings {
             .with_access_key_id(&self.credential.key_id)
             .with_secret_access_key(&self.credential.secret_key)
             .with_client_options(options)
-            // Three quick retries (which also resume a body cut off mid-stream, however late), so
-            // a failing service is reported within seconds, not the default three minutes.
-            .with_retry(RetryConfig {
-                max_retries: 3,
-                retry_timeout: Duration::from_secs(86_400),
-                ..Default::default()
-            });
+            .with_retry(retry());
         if let Some(sse) = &self.server_side_encryption {
             let key: AmazonS3ConfigKey = "aws_server_side_encryption".parse().expect("a known key");
             builder = builder.with_config(key, sse);

@@ -1,8 +1,8 @@
-//! Uploads to S3 from any source, in constant memory: bytes gather into parts of one size (8 MiB,
-//! or what fits a known size into 10,000 parts; R2 requires equal parts); an object that fits in
-//! one part is sent with a single PUT, a larger one as a multipart upload with at most
-//! [`PARTS_IN_FLIGHT`] parts on the wire while the next one fills. A failed or aborted multipart
-//! upload is aborted, which removes its parts.
+//! Uploads from any source, in constant memory: bytes gather into parts of one size (8 MiB, or
+//! what fits a known size into the service's most parts; R2 requires equal parts); an object that
+//! fits in one part is sent with a single PUT, a larger one as a multipart upload (S3 and GCS
+//! multipart, Azure blocks) with at most [`PARTS_IN_FLIGHT`] parts on the wire while the next one
+//! fills. A failed or aborted multipart upload is aborted, which removes its parts.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -20,9 +20,8 @@ use crate::error::{Error, Result};
 use crate::listing::FileRecord;
 use crate::upload::UploadOptions;
 
-/// Bytes per part (S3 wants at least 5 MiB for all but the last, and at most 10,000 parts).
+/// Bytes per part (S3 and GCS want at least 5 MiB for all but the last).
 const PART_SIZE: usize = 8 * 1024 * 1024;
-const MAX_PARTS: u64 = 10_000;
 const PARTS_IN_FLIGHT: usize = 2;
 
 struct State {
@@ -39,32 +38,19 @@ struct State {
     /// Parts on the wire, each its own task so it moves while the next one fills.
     parts: JoinSet<object_store::Result<()>>,
     parts_sent: u64,
+    max_parts: u64,
     sent: u64,
 }
 
 /// An upload in progress: `write()` chunks or `copyFrom()` a path, then `finish()`; `abort()`
 /// discards what was sent.
 #[napi]
-pub struct S3Upload {
+pub struct BucketUpload {
     state: tokio::sync::Mutex<Option<State>>,
 }
 
-/// S3 carries metadata in HTTP headers: names must be tokens and values visible ASCII.
-fn check_metadata(name: &str, value: &str) -> Result<()> {
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(token) {
-        return Err(Error::InvalidInput(format!("Invalid metadata name {name:?}: S3 allows letters, digits and -_.")));
-    }
-    if !value.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic()) {
-        return Err(Error::InvalidInput(format!(
-            "Invalid metadata value for {name:?}: S3 allows printable ASCII only"
-        )));
-    }
-    Ok(())
-}
-
 /// Checks the options and prepares the upload; nothing is sent until the first part fills.
-pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
+pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<BucketUpload> {
     if let Some(s) = options.size {
         if !(s.is_finite() && s >= 0.0 && s.fract() == 0.0) {
             return Err(Error::InvalidInput(format!("Invalid size {s}: expected a non-negative integer")));
@@ -78,17 +64,18 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
     // The caller's metadata, then external_id, which wins (as in the original).
     for (name, value) in options.metadata.iter().flatten() {
         if name != "external_id" {
-            check_metadata(name, value)?;
+            bucket.service.check_metadata(name, value)?;
             attributes.insert(Attribute::Metadata(name.clone().into()), value.clone().into());
         }
     }
     if options.external_id.is_empty() {
         return Err(Error::InvalidInput("external_id must not be empty".into()));
     }
-    check_metadata("external_id", &options.external_id)?;
+    bucket.service.check_metadata("external_id", &options.external_id)?;
     attributes.insert(Attribute::Metadata("external_id".into()), options.external_id.clone().into());
-    let part_size = options.size.map_or(PART_SIZE, |s| PART_SIZE.max((s as u64).div_ceil(MAX_PARTS) as usize));
-    Ok(S3Upload {
+    let max_parts = bucket.service.max_parts();
+    let part_size = options.size.map_or(PART_SIZE, |s| PART_SIZE.max((s as u64).div_ceil(max_parts) as usize));
+    Ok(BucketUpload {
         state: tokio::sync::Mutex::new(Some(State {
             bucket,
             options,
@@ -101,6 +88,7 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<S3Upload> {
             multipart: None,
             parts: JoinSet::new(),
             parts_sent: 0,
+            max_parts,
             sent: 0,
         })),
     })
@@ -125,10 +113,10 @@ impl State {
         // A part is sent once more than a part's worth is pending, so an object of exactly one
         // part still goes in a single PUT.
         while self.pending_len > self.part_size {
-            if self.parts_sent == MAX_PARTS {
+            if self.parts_sent == self.max_parts {
                 return Err(Error::InvalidInput(format!(
-                    "S3 uploads hold at most {MAX_PARTS} parts of {} bytes; give size for larger streams",
-                    self.part_size
+                    "An upload holds at most {} parts of {} bytes; give size for larger streams",
+                    self.max_parts, self.part_size
                 )));
             }
             self.send_part(self.part_size).await?;
@@ -159,7 +147,7 @@ impl State {
     async fn send_part(&mut self, n: usize) -> Result<()> {
         if self.multipart.is_none() {
             let options = PutMultipartOptions { attributes: self.attributes.clone(), ..Default::default() };
-            let upload = self.bucket.writer.put_multipart_opts(&self.path, options).await;
+            let upload = self.bucket.clients.writer.put_multipart_opts(&self.path, options).await;
             self.multipart = Some(upload.map_err(|e| storage_error("Failed to start the multipart upload", e))?);
         }
         let payload = self.take(n);
@@ -187,10 +175,11 @@ impl State {
             let payload = self.take(self.pending_len);
             let options = PutOptions { attributes: self.attributes.clone(), ..Default::default() };
             self.bucket
+                .clients
                 .writer
                 .put_opts(&self.path, payload, options)
                 .await
-                .map_err(|e| storage_error("S3 PUT failed", e))?
+                .map_err(|e| storage_error("Failed to store the object", e))?
         } else {
             if self.pending_len > 0 {
                 self.send_part(self.pending_len).await?;
@@ -206,21 +195,20 @@ impl State {
         };
         let key = self.path.to_string();
         self.bucket.index(&self.options.external_id, &key).await;
-        // `public: true` is applied as an ACL after the upload, so a bucket that refuses ACLs
-        // still gets the file; the result then says it is private.
-        let settings = &self.bucket.settings;
-        let (visibility, public_url) =
-            if matches!(settings.default_acl.as_deref(), Some("public-read" | "public-read-write")) {
-                ("public".to_string(), Some(settings.public_url(&key)))
-            } else if self.options.public == Some(true) {
-                let r = self.bucket.set_visibility(&Target::Key(key.clone()), true).await;
-                (r.actual_visibility, r.public_url)
-            } else {
-                ("private".to_string(), None)
-            };
+        // `public: true` is applied after the upload, so a bucket that refuses ACLs still gets the
+        // file; the result then says it is private.
+        let service = &self.bucket.service;
+        let (visibility, public_url) = if service.uploads_public() {
+            ("public".to_string(), Some(service.public_url(&key)))
+        } else if self.options.public == Some(true) {
+            let r = self.bucket.set_visibility(&Target::Key(key.clone()), true).await;
+            (r.actual_visibility, r.public_url)
+        } else {
+            ("private".to_string(), None)
+        };
         Ok(FileRecord {
             external_id: self.options.external_id.clone(),
-            url: self.bucket.settings.public_url(&key),
+            url: service.public_url(&key),
             public_url,
             key,
             size: self.sent as f64,
@@ -241,7 +229,7 @@ impl State {
     }
 }
 
-impl S3Upload {
+impl BucketUpload {
     async fn with_state<T>(&self, f: impl AsyncFnOnce(&mut State) -> Result<T>) -> napi::Result<T> {
         let mut guard = self.state.lock().await;
         let state = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
@@ -250,7 +238,7 @@ impl S3Upload {
 }
 
 #[napi]
-impl S3Upload {
+impl BucketUpload {
     #[napi]
     pub async fn write(&self, chunk: Buffer) -> napi::Result<()> {
         self.with_state(async |s| s.write(Bytes::from_owner(chunk)).await).await

@@ -1,0 +1,681 @@
+//! The provider for object stores: S3 and the S3-compatibles, Google Cloud Storage and Azure Blob
+//! (spec §3.4–3.6) share everything here, on `object_store`'s clients. What differs per service
+//! (addresses, listings, signed URLs, visibility, metadata rules) is a [`Service`], in
+//! `providers/{s3,gcs,azure}`.
+//!
+//! external_id lives where the original keeps it, in the object's user metadata
+//! (`x-amz-meta-external_id`, `x-goog-meta-external_id`, `x-ms-meta-external_id`), so buckets are
+//! shared both ways. Object stores cannot query metadata, so every upload also writes a small index
+//! object under [`INDEX`] naming the key of its external id: a lookup reads it and checks the
+//! object's metadata (two requests). Objects without one (written by the original) are found by the
+//! original's scan, after which an index object is written for them too.
+
+mod upload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use napi_derive::napi;
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, ClientOptions, GetOptions, GetRange, GetResult, ObjectStore, ObjectStoreExt, PutPayload,
+    RetryConfig,
+};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::json;
+
+pub use self::upload::BucketUpload;
+use crate::error::{Error, Result};
+use crate::listing::{self, FileRecord, ListOptions, ListResult, Metadata};
+use crate::range::{RangeRequest, Requested, Resolved};
+use crate::stream::{Body, NativeStream, Opened, Opener};
+use crate::visibility::{parse_visibility, VisibilityResult, VisibilityStatus};
+
+/// Where this library keeps its own objects (left out of listings, refused as keys).
+const INDEX_ROOT: &str = ".crunchycone-storage/";
+/// The external-id index objects.
+const INDEX: &str = ".crunchycone-storage/external-ids";
+/// Metadata entries the original recognises as the external id; the first is what it writes.
+const EXTERNAL_ID_KEYS: [&str; 2] = ["external_id", "external-id"];
+/// Objects examined at once when a listing or a scan needs each one's metadata.
+const HEADS_IN_FLIGHT: usize = 16;
+
+/// How long to wait for a connection.
+pub const CONNECT: Duration = Duration::from_secs(10);
+/// The longest a small request (HEAD, listing page, ACL, index object) may take.
+pub const SMALL_REQUEST: Duration = Duration::from_secs(30);
+/// The longest one upload request (at most one part) may take: a part of 8 MiB must move at
+/// 14 KB/s or better.
+pub const UPLOAD_REQUEST: Duration = Duration::from_secs(600);
+
+/// Everything but the unreserved characters is escaped in a key segment (what the signatures of
+/// all three services expect).
+pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A key as a URL path: each segment percent-encoded, `/` kept.
+pub fn encode_key(key: &str) -> String {
+    key.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
+}
+
+/// The client options every service's clients share: each request limited to `timeout` (`None`:
+/// no limit, for reads whose pace the consumer sets), plain HTTP only for `http://` addresses.
+pub fn client_options(url: &str, timeout: Option<Duration>) -> ClientOptions {
+    let options = ClientOptions::new().with_allow_http(url.starts_with("http://")).with_connect_timeout(CONNECT);
+    match timeout {
+        Some(t) => options.with_timeout(t),
+        None => options.with_timeout_disabled(),
+    }
+}
+
+/// Three quick retries (which also resume a body cut off mid-stream, however late), so a failing
+/// service is reported within seconds, not the default three minutes.
+pub fn retry() -> RetryConfig {
+    RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(86_400), ..Default::default() }
+}
+
+/// A configuration value that must be present and not blank.
+pub fn required(value: &Option<String>, service: &str, name: &str) -> Result<String> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err(Error::InvalidInput(format!("{service} configuration is missing {name}"))),
+    }
+}
+
+/// An optional configuration value, blank counting as absent, without a trailing `/`.
+pub fn optional_url(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.trim_end_matches('/').to_string())
+}
+
+/// What a service does its own way. Everything else is [`Bucket`]'s.
+pub trait Service: Send + Sync + 'static {
+    /// The bucket (or container) name.
+    fn bucket(&self) -> &str;
+
+    /// The URL of `key` without credentials (works for public objects, or through a CDN).
+    fn public_url(&self, key: &str) -> String;
+
+    /// The stored keys starting with `prefix`, in key order, after `after` when given.
+    fn keys(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<String>>;
+
+    /// The longest lifetime of a signed URL, in seconds.
+    fn max_expiry(&self) -> u64;
+
+    /// A URL that reads `key` until `expires` from now, asking for `disposition` when given.
+    fn sign<'a>(
+        &'a self,
+        key: &'a Path,
+        expires: Duration,
+        disposition: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String>>;
+
+    /// Makes an existing object public or private; an `Err` is reported as a failed result.
+    fn set_visibility<'a>(&'a self, key: &'a str, public: bool) -> BoxFuture<'a, Result<VisibilityResult>>;
+
+    /// The visibility of an existing object.
+    fn get_visibility<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<VisibilityStatus>>;
+
+    /// Refuses a metadata entry the service cannot store as given.
+    fn check_metadata(&self, name: &str, value: &str) -> Result<()>;
+
+    /// The most parts one multipart upload may have.
+    fn max_parts(&self) -> u64;
+
+    /// Whether new objects are public without asking (S3's `defaultACL: 'public-read'`).
+    fn uploads_public(&self) -> bool {
+        false
+    }
+}
+
+/// A service's `object_store` clients, all for the same bucket.
+pub struct Clients {
+    /// Small requests: HEAD, delete, index objects, listings.
+    pub store: Arc<dyn ObjectStore>,
+    /// Streamed reads, without a time limit: the consumer sets their pace.
+    pub reader: Arc<dyn ObjectStore>,
+    /// Uploads.
+    pub writer: Arc<dyn ObjectStore>,
+}
+
+/// A bucket of one service, shared by the store and its uploads.
+pub struct Bucket {
+    service: Arc<dyn Service>,
+    clients: Clients,
+}
+
+/// An object's metadata, as a HEAD (or the headers of a GET) reports it.
+struct Head {
+    meta: object_store::ObjectMeta,
+    attributes: Attributes,
+}
+
+impl Head {
+    fn of(r: &GetResult) -> Head {
+        Head { meta: r.meta.clone(), attributes: r.attributes.clone() }
+    }
+
+    fn external_id(&self) -> Option<&str> {
+        self.attributes.iter().find_map(|(k, v)| match k {
+            Attribute::Metadata(name) if EXTERNAL_ID_KEYS.contains(&name.as_ref()) => Some(v.as_ref()),
+            _ => None,
+        })
+    }
+
+    fn attribute(&self, which: &Attribute) -> Option<String> {
+        self.attributes.get(which).map(|v| v.to_string())
+    }
+}
+
+/// What `*ByExternalId` and plain methods address.
+enum Target {
+    Key(String),
+    ExternalId(String),
+}
+
+impl Target {
+    fn new(value: String, by_external_id: bool) -> Target {
+        if by_external_id {
+            Target::ExternalId(value)
+        } else {
+            Target::Key(value)
+        }
+    }
+
+    fn not_found(&self) -> String {
+        match self {
+            Target::Key(k) => format!("File with key {k} not found"),
+            Target::ExternalId(id) => format!("File with external_id {id} not found"),
+        }
+    }
+}
+
+/// A key as an `object_store` path, after the shared key rules.
+fn path(key: &str) -> Result<Path> {
+    crate::keys::validate(key)?;
+    if key.starts_with(INDEX_ROOT) {
+        return Err(Error::InvalidKey {
+            key: key.to_string(),
+            reason: "keys under .crunchycone-storage/ are reserved",
+        });
+    }
+    Path::parse(key)
+        .map_err(|_| Error::InvalidKey { key: key.to_string(), reason: "keys must not contain control characters" })
+}
+
+/// The index object of an external id: one path segment, percent-encoded (`None` for ids that
+/// cannot name one, such as the empty id).
+fn index_path(external_id: &str) -> Option<Path> {
+    // `.` is escaped too, so no id becomes a `.` or `..` segment.
+    const NAME: &AsciiSet = &SEGMENT.add(b'.');
+    let name = utf8_percent_encode(external_id, NAME);
+    Path::parse(format!("{INDEX}/{name}")).ok().filter(|p| p.parts().count() == 3)
+}
+
+/// An `object_store` failure in the crate's terms, the message after `context: `. object_store
+/// copies the service's error document into its message whole; only its Code and Message are kept
+/// (for a signature error the document echoes the key id and what was signed).
+pub fn storage_error(context: &str, e: object_store::Error) -> Error {
+    let text = crate::error::with_causes(&e);
+    let message = match text.find("<?xml").or_else(|| text.find("<Error>")) {
+        Some(i) => {
+            let head = text[..i].trim_end().trim_end_matches(':');
+            format!("{context}: {head}: {}", crate::xml::summary(&text[i..]).unwrap_or_default())
+        }
+        None => format!("{context}: {}", text.trim_end_matches([':', ' '])),
+    };
+    match e {
+        object_store::Error::NotFound { .. } => Error::NotFound(message),
+        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+            Error::Unauthorized(message)
+        }
+        _ => Error::Provider(message),
+    }
+}
+
+/// The keys of an `object_store` listing under `prefix` after `after`, for services whose listing
+/// `object_store` reads whole. Its prefixes are whole path segments, so the listing starts at the
+/// prefix's directory and the rest is matched here; so is `after`, which some servers ignore.
+pub fn listed_keys(
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    after: Option<String>,
+) -> BoxStream<'static, Result<String>> {
+    let dir = prefix.rfind('/').map(|i| Path::from(&prefix[..i]));
+    let listing = match after.as_deref().map(Path::parse) {
+        Some(Ok(offset)) => store.list_with_offset(dir.as_ref(), &offset),
+        _ => store.list(dir.as_ref()),
+    };
+    listing
+        .map_ok(|meta| meta.location.to_string())
+        .map_err(|e| storage_error("Failed to list objects", e))
+        .try_filter(move |key| {
+            std::future::ready(key.starts_with(&prefix) && after.as_ref().is_none_or(|a| key.as_str() > a.as_str()))
+        })
+        .boxed()
+}
+
+impl Bucket {
+    fn record(&self, key: &str, h: &Head) -> FileRecord {
+        let metadata: Metadata = h
+            .attributes
+            .iter()
+            .filter_map(|(k, v)| match k {
+                Attribute::Metadata(name) if !EXTERNAL_ID_KEYS.contains(&name.as_ref()) => {
+                    Some((name.to_string(), v.to_string()))
+                }
+                _ => None,
+            })
+            .collect();
+        FileRecord {
+            external_id: h.external_id().unwrap_or_default().to_string(),
+            key: key.to_string(),
+            url: self.service.public_url(key),
+            size: h.meta.size as f64,
+            content_type: h
+                .attribute(&Attribute::ContentType)
+                .unwrap_or_else(|| crate::content_type::DEFAULT.to_string()),
+            last_modified_ms: Some(h.meta.last_modified.timestamp_millis() as f64),
+            etag: h.meta.e_tag.clone(),
+            metadata: Some(metadata),
+            visibility: None,
+            public_url: None,
+        }
+    }
+
+    /// HEAD `key`; `None` when it does not exist.
+    async fn head(&self, key: &str) -> Result<Option<Head>> {
+        let options = GetOptions { head: true, ..Default::default() };
+        match self.clients.store.get_opts(&path(key)?, options).await {
+            Ok(r) => Ok(Some(Head::of(&r))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(storage_error("Failed to read object metadata", e)),
+        }
+    }
+
+    /// The key an index object names for `external_id`, unverified. An entry that is missing,
+    /// refused (credentials limited to some prefixes) or not a key is a miss; a failing service is
+    /// an error, not a reason to scan the bucket.
+    async fn indexed_key(&self, external_id: &str) -> Result<Option<String>> {
+        let Some(index) = index_path(external_id) else { return Ok(None) };
+        let context = "Failed to read the external id index";
+        let bytes = match self.clients.store.get(&index).await {
+            Ok(r) => r.bytes().await.map_err(|e| storage_error(context, e))?,
+            Err(object_store::Error::NotFound { .. } | object_store::Error::PermissionDenied { .. }) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(storage_error(context, e)),
+        };
+        Ok(String::from_utf8(bytes.to_vec()).ok().filter(|key| path(key).is_ok()))
+    }
+
+    /// Points the index at `key` for `external_id`. The index only speeds lookups up (a missing
+    /// or stale entry falls back to the scan), so failing to write it fails nothing.
+    async fn index(&self, external_id: &str, key: &str) {
+        if let Some(index) = index_path(external_id) {
+            let _ = self.clients.store.put(&index, PutPayload::from(Bytes::copy_from_slice(key.as_bytes()))).await;
+        }
+    }
+
+    async fn unindex(&self, external_id: &str) {
+        if let Some(index) = index_path(external_id) {
+            let _ = self.clients.store.delete(&index).await;
+        }
+    }
+
+    /// The stored objects whose keys start with `prefix`, in key order after `after`, with each
+    /// one's metadata. Objects that cannot be read (deleted since the listing, refused, keys no
+    /// method could address) are left out, as the original's scan skipped them.
+    fn records(self: &Arc<Self>, prefix: Option<&str>, after: Option<&str>) -> BoxStream<'static, Result<FileRecord>> {
+        let keys = self.service.clone().keys(prefix.unwrap_or("").to_string(), after.map(str::to_string));
+        let bucket = self.clone();
+        keys.try_filter(|key: &String| std::future::ready(!key.starts_with(INDEX_ROOT)))
+            .map_ok(move |key| {
+                let bucket = bucket.clone();
+                async move {
+                    match bucket.head(&key).await {
+                        Ok(head) => Ok(head.map(|h| bucket.record(&key, &h))),
+                        Err(Error::NotFound(_) | Error::InvalidKey { .. } | Error::Unauthorized(_)) => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                }
+            })
+            .try_buffered(HEADS_IN_FLIGHT)
+            .try_filter_map(|r| std::future::ready(Ok(r)))
+            .boxed()
+    }
+
+    /// The object with `external_id`: through the index, else by scanning the bucket. The empty id
+    /// names nothing (objects without an external id must not match it).
+    async fn find(self: &Arc<Self>, external_id: &str) -> Result<Option<FileRecord>> {
+        if external_id.is_empty() {
+            return Ok(None);
+        }
+        let indexed = self.indexed_key(external_id).await?;
+        if let Some(key) = &indexed {
+            if let Some(h) = self.head(key).await? {
+                if h.external_id() == Some(external_id) {
+                    return Ok(Some(self.record(key, &h)));
+                }
+            }
+        }
+        let found = self.scan(external_id).await?;
+        match &found {
+            Some(r) => self.index(external_id, &r.key).await,
+            None if indexed.is_some() => self.unindex(external_id).await,
+            None => {}
+        }
+        Ok(found)
+    }
+
+    /// The original's lookup: every object's metadata, in key order, until one matches.
+    async fn scan(self: &Arc<Self>, external_id: &str) -> Result<Option<FileRecord>> {
+        let mut records = self.records(None, None);
+        while let Some(r) = records.try_next().await? {
+            if r.external_id == external_id {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The key a target names (`None` when no object has the external id), and whether the lookup
+    /// already saw the object exist.
+    async fn locate(self: &Arc<Self>, target: &Target) -> Result<Option<(String, bool)>> {
+        match target {
+            Target::Key(k) => {
+                path(k)?;
+                Ok(Some((k.clone(), false)))
+            }
+            Target::ExternalId(id) => Ok(self.find(id).await?.map(|r| (r.key, true))),
+        }
+    }
+
+    /// The key of an object that exists; `None` when there is none.
+    async fn existing(self: &Arc<Self>, target: &Target) -> Result<Option<String>> {
+        match self.locate(target).await? {
+            Some((key, true)) => Ok(Some(key)),
+            Some((key, false)) => Ok(self.head(&key).await?.map(|_| key)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes a key (a missing one is no error, as on S3 and local disk) or the object of an
+    /// external id (which must exist).
+    async fn delete(self: &Arc<Self>, target: Target) -> Result<()> {
+        let located = self.locate(&target).await?;
+        let (key, _) = located.ok_or_else(|| Error::NotFound(target.not_found()))?;
+        match self.clients.store.delete(&path(&key)?).await {
+            // Azure and GCS report a missing object; S3 does not.
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(storage_error("Failed to delete file", e)),
+        }
+        if let Target::ExternalId(id) = &target {
+            self.unindex(id).await;
+        }
+        Ok(())
+    }
+
+    /// A signed GET URL (asking for a disposition when given), without an existence check.
+    async fn url(
+        self: &Arc<Self>,
+        target: Target,
+        expires_in: Option<f64>,
+        disposition: Option<String>,
+    ) -> Result<String> {
+        let secs = expires_in.unwrap_or(3600.0);
+        let max = self.service.max_expiry();
+        if !((1.0..=max as f64).contains(&secs) && secs.fract() == 0.0) {
+            return Err(Error::InvalidInput(format!(
+                "Invalid expiresIn {secs}: expected a whole number of seconds from 1 to {max}"
+            )));
+        }
+        let located = self.locate(&target).await?;
+        let (key, _) = located.ok_or_else(|| Error::NotFound(target.not_found()))?;
+        let disposition =
+            disposition.filter(|d| !d.is_empty()).map(|d| if d == "inline" { "inline" } else { "attachment" });
+        self.service
+            .sign(&path(&key)?, Duration::from_secs(secs as u64), disposition)
+            .await
+            .map_err(|e| e.prefixed("Failed to generate file URL"))
+    }
+
+    async fn set_visibility(self: &Arc<Self>, target: &Target, public: bool) -> VisibilityResult {
+        let failed = |message: String| VisibilityResult::new(public, false, false, message);
+        match self.existing(target).await {
+            Ok(Some(key)) => match self.service.set_visibility(&key, public).await {
+                Ok(result) => result,
+                Err(e) => failed(format!("Failed to change file visibility: {e}")),
+            },
+            Ok(None) => failed(target.not_found()),
+            Err(e) => failed(format!("Failed to change file visibility: {e}")),
+        }
+    }
+
+    async fn get_visibility(self: &Arc<Self>, target: &Target) -> Result<VisibilityStatus> {
+        let fail = |e: Error| e.prefixed("Failed to check file visibility");
+        let key = self.existing(target).await.map_err(fail)?.ok_or_else(|| match target {
+            // As in the original, only the by-key miss is reported wrapped.
+            Target::Key(_) => fail(Error::NotFound(target.not_found())),
+            Target::ExternalId(_) => Error::NotFound(target.not_found()),
+        })?;
+        self.service.get_visibility(&key).await.map_err(fail)
+    }
+
+    /// GET `key` (or the requested part of it). A range past the end is reported with the size.
+    async fn get(&self, key: &str, req: Option<Requested>) -> Result<Option<GetResult>> {
+        let range = req.map(|r| match r.end {
+            Some(end) => GetRange::Bounded(r.start..end + 1),
+            None => GetRange::Offset(r.start),
+        });
+        match self.clients.reader.get_opts(&path(key)?, GetOptions { range, ..Default::default() }).await {
+            Ok(r) => Ok(Some(r)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            // The services answer 416 to a range past the end: say so in the shared words.
+            Err(e) => match (req, self.head(key).await) {
+                (Some(r), Ok(Some(h))) if r.start >= h.meta.size => Err(r.resolve(h.meta.size).unwrap_err()),
+                _ => Err(storage_error("Failed to create file stream", e)),
+            },
+        }
+    }
+
+    /// Opens a target for streaming. By external id, the object's GET itself confirms the index
+    /// entry (its headers carry the metadata), so a hit costs two requests.
+    async fn open(self: Arc<Self>, target: Target, req: Option<Requested>) -> Result<Opened> {
+        let (key, got) = match &target {
+            Target::Key(key) => (key.clone(), self.get(key, req).await?),
+            Target::ExternalId(id) => {
+                let mut hit = None;
+                if let Some(key) = self.indexed_key(id).await? {
+                    match self.get(&key, req).await {
+                        Ok(Some(r)) if Head::of(&r).external_id() == Some(id.as_str()) => hit = Some((key, r)),
+                        // A stale entry: gone, another object, or one too small for the range.
+                        Ok(_) | Err(Error::InvalidRange(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                match hit {
+                    Some((key, r)) => (key, Some(r)),
+                    None => match self.find(id).await? {
+                        Some(found) => (found.key.clone(), self.get(&found.key, req).await?),
+                        None => (String::new(), None),
+                    },
+                }
+            }
+        };
+        let r = got.ok_or_else(|| Error::NotFound(target.not_found()))?;
+        let head = Head::of(&r);
+        let range = Resolved {
+            start: r.range.start,
+            length: r.range.end - r.range.start,
+            total: r.meta.size,
+            partial: req.is_some(),
+        };
+        let record = self.record(&key, &head);
+        let body = r.into_stream().map_err(|e| storage_error("Failed to read file stream", e)).boxed();
+        Ok(Opened {
+            range,
+            content_type: record.content_type,
+            last_modified_ms: record.last_modified_ms,
+            etag: record.etag,
+            cache_control: head.attribute(&Attribute::CacheControl),
+            extra: Some(json!({ "bucket": self.service.bucket(), "key": key })),
+            body: Body::Async(body),
+        })
+    }
+
+    /// One page of a listing. Unsorted listings page in key order, examining only what the page
+    /// needs (the continuation token is the last key returned); sorted ones read everything, then
+    /// sort and page by offset.
+    async fn list(self: &Arc<Self>, o: ListOptions, search: bool) -> Result<ListResult> {
+        let prefix = if search { None } else { o.prefix.as_deref() };
+        if o.sort_by.is_some() {
+            listing::validate(&o)?;
+            let all: Vec<FileRecord> = self.records(prefix, None).try_collect().await?;
+            return listing::query(all, &o, search);
+        }
+        listing::validate_paging(&o)?;
+        let limit = listing::page_limit(&o)?;
+        let token = o.continuation_token.as_deref().filter(|t| !t.is_empty());
+        let offset = if token.is_some() { 0 } else { o.offset.unwrap_or(0.0) as usize };
+        let mut records = self.records(prefix, token);
+        let (mut files, mut skipped, mut has_more) = (Vec::new(), 0, false);
+        while let Some(r) = records.try_next().await? {
+            if !listing::matches(&r, &o, search) {
+                continue;
+            }
+            if skipped < offset {
+                skipped += 1;
+            } else if files.len() == limit {
+                has_more = true;
+                break;
+            } else {
+                files.push(r);
+            }
+        }
+        let next_token = has_more.then(|| files.last().map(|f: &FileRecord| f.key.clone())).flatten();
+        Ok(ListResult {
+            files: files.into_iter().map(|f| listing::shape(f, &o)).collect(),
+            total_count: None,
+            has_more,
+            next_offset: (has_more && token.is_none()).then_some((offset + limit) as f64),
+            continuation_token: next_token,
+        })
+    }
+}
+
+/// The native half of the S3, GCS and Azure provider classes, made by each service's factory
+/// (`BucketStore.s3(config)`, …). A bad configuration is reported by every call, as the original
+/// reports it on first use.
+#[napi]
+pub struct BucketStore {
+    bucket: std::result::Result<Arc<Bucket>, String>,
+}
+
+impl BucketStore {
+    /// A store for a service, or for the error its configuration gave.
+    pub fn connect(service: Result<(Arc<dyn Service>, Clients)>) -> BucketStore {
+        let bucket = service.map(|(service, clients)| Arc::new(Bucket { service, clients }));
+        BucketStore { bucket: bucket.map_err(|e| e.to_string()) }
+    }
+
+    fn bucket(&self) -> Result<Arc<Bucket>> {
+        self.bucket.clone().map_err(Error::InvalidInput)
+    }
+}
+
+#[napi]
+impl BucketStore {
+    /// The bucket uploads go to (the original's `options.bucket` may only name this one).
+    #[napi(getter)]
+    pub fn bucket_name(&self) -> Option<String> {
+        self.bucket.as_ref().ok().map(|b| b.service.bucket().to_string())
+    }
+
+    #[napi]
+    pub async fn begin_upload(&self, options: crate::upload::UploadOptions) -> napi::Result<BucketUpload> {
+        Ok(upload::begin(self.bucket()?, options).map_err(|e| e.prefixed("Failed to upload file"))?)
+    }
+
+    #[napi]
+    pub async fn delete(&self, id: String, by_external_id: bool) -> napi::Result<()> {
+        Ok(self.bucket()?.delete(Target::new(id, by_external_id)).await?)
+    }
+
+    #[napi]
+    pub async fn url(
+        &self,
+        id: String,
+        by_external_id: bool,
+        expires_in: Option<f64>,
+        disposition: Option<String>,
+    ) -> napi::Result<String> {
+        Ok(self.bucket()?.url(Target::new(id, by_external_id), expires_in, disposition).await?)
+    }
+
+    /// Whether `key` exists. Only "not found" answers false; other failures are reported.
+    #[napi]
+    pub async fn exists(&self, key: String) -> napi::Result<bool> {
+        let bucket = self.bucket()?;
+        let head = bucket.head(&key).await.map_err(|e| e.prefixed("Failed to check file existence"))?;
+        Ok(head.is_some())
+    }
+
+    #[napi]
+    pub async fn find(&self, external_id: String) -> napi::Result<Option<FileRecord>> {
+        Ok(self.bucket()?.find(&external_id).await.map_err(|e| e.prefixed("Failed to find file"))?)
+    }
+
+    #[napi]
+    pub async fn list(&self, options: ListOptions, search: bool) -> napi::Result<ListResult> {
+        Ok(self.bucket()?.list(options, search).await?)
+    }
+
+    /// Sets each key's (or external id's) visibility in turn; every key is checked before any
+    /// changes.
+    #[napi]
+    pub async fn set_visibility(
+        &self,
+        ids: Vec<String>,
+        by_external_id: bool,
+        visibility: String,
+    ) -> napi::Result<Vec<VisibilityResult>> {
+        let public = parse_visibility(&visibility)?;
+        let bucket = self.bucket()?;
+        if !by_external_id {
+            for key in &ids {
+                path(key)?;
+            }
+        }
+        let mut results = Vec::with_capacity(ids.len());
+        for id in ids {
+            results.push(bucket.set_visibility(&Target::new(id, by_external_id), public).await);
+        }
+        Ok(results)
+    }
+
+    #[napi]
+    pub async fn get_visibility(&self, id: String, by_external_id: bool) -> napi::Result<VisibilityStatus> {
+        Ok(self.bucket()?.get_visibility(&Target::new(id, by_external_id)).await?)
+    }
+
+    /// A stream handle; checks the range now, all I/O happens in `open()`.
+    #[napi]
+    pub fn stream(
+        &self,
+        id: String,
+        by_external_id: bool,
+        start: Option<f64>,
+        end: Option<f64>,
+    ) -> napi::Result<NativeStream> {
+        let bucket = self.bucket()?;
+        let req = RangeRequest { start, end }.check()?;
+        let target = Target::new(id, by_external_id);
+        if let Target::Key(key) = &target {
+            path(key)?;
+        }
+        Ok(NativeStream::new(Opener::Async(Box::pin(bucket.open(target, req)))))
+    }
+}
