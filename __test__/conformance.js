@@ -6,6 +6,7 @@
 //   create(): Promise<StorageProvider>     a provider on a fresh, empty store
 //   messages: { uploadFailed(cause), streamNotFound(key), notFoundById(id) }   the provider's own wording
 //   findHasVisibility?: false   when find/list do not report visibility (S3: it costs a request each)
+//   temporaryPublic?: true      when "public" is a signed URL that expires (Azure), not a state
 //   stalledKey?(provider): Promise<{ key, release() }>   a key whose body never arrives (timeout tests)
 // }
 
@@ -208,10 +209,20 @@ function conformance(adapter) {
         assert.equal((await provider.getFileVisibility(r.key)).visibility, 'private')
         const pub = await provider.setFileVisibility(r.key, 'public')
         assert.equal(pub.success, true)
-        assert.equal(pub.actualVisibility, 'public')
-        assert.equal((await provider.getFileVisibility(r.key)).visibility, 'public')
-        assert.equal((await provider.getFileVisibilityByExternalId(id)).visibility, 'public')
-        if (adapter.findHasVisibility !== false) assert.equal((await provider.findFileByExternalId(id)).visibility, 'public')
+        if (adapter.temporaryPublic) {
+          assert.equal(pub.actualVisibility, 'temporary-public')
+          assert.ok(pub.publicUrlExpiresAt instanceof Date && pub.publicUrlExpiresAt > new Date())
+          const res = await fetch(pub.publicUrl)
+          assert.equal(res.status, 200)
+          assert.equal(await res.text(), 'v')
+          // The object itself stays private: the URL is what is public.
+          assert.equal((await provider.getFileVisibilityByExternalId(id)).visibility, 'private')
+        } else {
+          assert.equal(pub.actualVisibility, 'public')
+          assert.equal((await provider.getFileVisibility(r.key)).visibility, 'public')
+          assert.equal((await provider.getFileVisibilityByExternalId(id)).visibility, 'public')
+          if (adapter.findHasVisibility !== false) assert.equal((await provider.findFileByExternalId(id)).visibility, 'public')
+        }
         const priv = await provider.setFileVisibilityByExternalId(id, 'private')
         assert.equal(priv.actualVisibility, 'private')
         assert.equal((await provider.getFileVisibility(r.key)).visibility, 'private')
@@ -222,7 +233,8 @@ function conformance(adapter) {
         const b = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('b') })
         const results = await provider.setMultipleFileVisibility([a.key, b.key, 'missing/key'], 'public')
         assert.deepEqual(results.map((r) => r.success), [true, true, false])
-        assert.equal((await provider.getFileVisibility(b.key)).visibility, 'public')
+        if (adapter.temporaryPublic) assert.equal((await fetch(results[1].publicUrl)).status, 200)
+        else assert.equal((await provider.getFileVisibility(b.key)).visibility, 'public')
       })
 
       it('reports missing files', async () => {

@@ -1,6 +1,6 @@
 'use strict'
 // S3CompatibleProvider and its derived classes against moto (a real S3 server on 127.0.0.1,
-// started here through scripts/moto.js), reached through a proxy (helpers/s3proxy.js) that can
+// started here through scripts/emulators.js), reached through a proxy (helpers/s3proxy.js) that can
 // stall, cut connections and refuse ACLs on demand. The shared conformance suite, then the S3
 // specifics: the original's metadata and URL shapes, presigned URLs, ACLs, multipart uploads,
 // key-order paging, and failures.
@@ -12,7 +12,7 @@ const { Readable } = require('node:stream')
 const { conformance } = require('./conformance')
 const { startS3Proxy } = require('./helpers/s3proxy')
 const { pattern, collect, uniqueId, webStreamOf } = require('./helpers/util')
-const moto = require('../scripts/moto')
+const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { S3CompatibleProvider } = lib
 
@@ -22,7 +22,7 @@ let server // moto
 let proxy
 
 before(async () => {
-  server = await moto.start('unused')
+  server = await emulators.moto('unused')
   proxy = await startS3Proxy(server.endpoint)
 })
 after(async () => {

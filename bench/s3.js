@@ -4,7 +4,7 @@
 
 const { Readable } = require('node:stream')
 const { spawnSync } = require('node:child_process')
-const moto = require('../scripts/moto')
+const emulators = require('../scripts/emulators')
 
 const MiB = 1 << 20
 const BUCKET = 'bench-bucket'
@@ -34,7 +34,7 @@ function generated(size) {
 async function s3Cases({ rounds, interleave, median, quick }) {
   const { S3CompatibleProvider } = require('..')
   const { S3Client, GetObjectCommand } = require('@aws-sdk/client-s3')
-  const server = await moto.start(BUCKET)
+  const server = await emulators.moto(BUCKET)
   let sdk
   try {
     const size = (quick ? 64 : 256) * MiB

@@ -12,7 +12,7 @@ function run(cmd, args, opts = {}) {
 }
 
 run('cargo', ['test', '--quiet'])
-require('./moto').install() // the S3 suite's server
+require('./emulators').install() // moto and fake-gcs-server (Azurite is an npm dev dependency)
 const suites = fs
   .readdirSync(path.join(root, '__test__'))
   .filter((f) => f.endsWith('.test.js'))

@@ -1,5 +1,6 @@
 //! One module per backend family.
 
+pub mod azure;
 pub mod bucket;
 pub mod crunchycone;
 pub mod local;

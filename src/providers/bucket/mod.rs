@@ -588,6 +588,18 @@ impl BucketStore {
 
 #[napi]
 impl BucketStore {
+    /// The native half of `S3CompatibleProvider` (and the five services built on it).
+    #[napi(factory)]
+    pub fn s3(config: crate::providers::s3::S3Config) -> BucketStore {
+        BucketStore::connect(crate::providers::s3::connect(&config))
+    }
+
+    /// The native half of `AzureStorageProvider`.
+    #[napi(factory)]
+    pub fn azure(config: crate::providers::azure::AzureConfig) -> BucketStore {
+        BucketStore::connect(crate::providers::azure::connect(&config))
+    }
+
     /// The bucket uploads go to (the original's `options.bucket` may only name this one).
     #[napi(getter)]
     pub fn bucket_name(&self) -> Option<String> {

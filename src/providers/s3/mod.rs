@@ -5,6 +5,8 @@
 //! whole pages on keys it cannot represent (such as `a//b`, which other clients may write).
 
 mod config;
+
+pub use self::config::S3Config;
 mod raw;
 
 use std::sync::Arc;
@@ -13,15 +15,14 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use napi_derive::napi;
 use object_store::aws::AmazonS3;
 use object_store::path::Path;
 use object_store::signer::{SignedUrlOptions, Signer};
 use serde_json::json;
 
-use self::config::{S3Config, Settings};
+use self::config::Settings;
 use crate::error::{Error, Result};
-use crate::providers::bucket::{BucketStore, Clients, Service, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{Clients, Service, SMALL_REQUEST, UPLOAD_REQUEST};
 use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 
 /// S3's longest presigned URL lifetime (7 days).
@@ -51,7 +52,8 @@ pub fn check_header_metadata(service: &str, name: &str, value: &str) -> Result<(
     Ok(())
 }
 
-fn connect(c: &S3Config) -> Result<(Arc<dyn Service>, Clients)> {
+/// The service and its clients for a configuration.
+pub fn connect(c: &S3Config) -> Result<(Arc<dyn Service>, Clients)> {
     let settings = Settings::new(c)?;
     let store = Arc::new(settings.store(Some(SMALL_REQUEST), None)?);
     let clients = Clients {
@@ -65,15 +67,6 @@ fn connect(c: &S3Config) -> Result<(Arc<dyn Service>, Clients)> {
         .build()
         .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
     Ok((Arc::new(S3 { settings, signer: store, http }), clients))
-}
-
-#[napi]
-impl BucketStore {
-    /// The native half of `S3CompatibleProvider`.
-    #[napi(factory)]
-    pub fn s3(config: S3Config) -> BucketStore {
-        BucketStore::connect(connect(&config))
-    }
 }
 
 impl Service for S3 {

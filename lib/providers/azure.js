@@ -1,0 +1,15 @@
+'use strict'
+// AzureStorageProvider (spec §1.4, §3.6) over the native BucketStore (src/providers/{bucket,azure}).
+// No Azure SDK is needed. As in the original, the constructor never throws: a bad configuration
+// is reported by the first call.
+
+const { BucketStore } = require('../native')
+const { BucketProvider } = require('./bucket')
+
+class AzureStorageProvider extends BucketProvider {
+  constructor(config = {}) {
+    super(BucketStore.azure({ ...config }))
+  }
+}
+
+module.exports = { AzureStorageProvider }

@@ -1,0 +1,183 @@
+//! `AzureStorageConfig` (spec §1.4) and what follows from it: the account, its credential, the
+//! container's address and the `object_store` clients.
+
+use std::time::Duration;
+
+use napi_derive::napi;
+use object_store::azure::{AzureConfigKey, MicrosoftAzure, MicrosoftAzureBuilder};
+
+use crate::error::{Error, Result};
+use crate::providers::bucket::{client_options, optional_url, required, retry};
+
+/// The original's `AzureStorageConfig`, plus `endpoint` (the blob service's address, for Azurite
+/// and clouds outside `core.windows.net`; a connection string's `BlobEndpoint` does the same).
+#[napi(object, object_to_js = false)]
+pub struct AzureConfig {
+    pub account_name: Option<String>,
+    pub account_key: Option<String>,
+    pub sas_token: Option<String>,
+    pub connection_string: Option<String>,
+    pub container_name: Option<String>,
+    pub cdn_url: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+/// Azurite's well-known development account (`UseDevelopmentStorage=true`).
+const DEV_ACCOUNT: &str = "devstoreaccount1";
+const DEV_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// How requests are signed.
+pub enum Credential {
+    /// The account key (base64), which can also sign SAS URLs.
+    Key(String),
+    /// A SAS token given by the user, sent with every request; it cannot sign new URLs.
+    Sas(String),
+}
+
+/// A checked configuration.
+pub struct Settings {
+    pub account: String,
+    pub container: String,
+    pub credential: Credential,
+    /// The blob service, without a trailing `/`: `https://{account}.blob.core.windows.net`, or
+    /// the endpoint given (Azurite: `http://127.0.0.1:10000/devstoreaccount1`).
+    pub account_url: String,
+    /// The base of public URLs: the CDN, else the container's address.
+    pub public_base: String,
+}
+
+/// The `Name=value` pairs of a connection string (names are case-insensitive).
+fn connection_string(s: &str) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| {
+        s.split(';').find_map(|part| {
+            let (k, v) = part.split_once('=')?;
+            (k.trim().eq_ignore_ascii_case(name) && !v.trim().is_empty()).then(|| v.trim().to_string())
+        })
+    }
+}
+
+impl Settings {
+    pub fn new(c: &AzureConfig) -> Result<Settings> {
+        let container = required(&c.container_name, "Azure", "containerName")?;
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        // The original's precedence: connection string, then account key, then SAS token.
+        let (account, credential, account_url) = if let Some(cs) = given(&c.connection_string) {
+            let get = connection_string(&cs);
+            if get("UseDevelopmentStorage").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+                let url = "http://127.0.0.1:10000/devstoreaccount1".to_string();
+                (DEV_ACCOUNT.to_string(), Credential::Key(DEV_KEY.into()), url)
+            } else {
+                let endpoint = get("BlobEndpoint").map(|e| e.trim_end_matches('/').to_string());
+                // A SAS connection string may name the account only in its endpoint's host.
+                let from_host =
+                    endpoint.as_deref().and_then(|e| e.split("://").nth(1)?.split('.').next().map(str::to_string));
+                let account = get("AccountName")
+                    .or_else(|| given(&c.account_name))
+                    .or(from_host)
+                    .ok_or_else(|| Error::InvalidInput("Azure connection string is missing AccountName".into()))?;
+                let credential = match (get("AccountKey"), get("SharedAccessSignature")) {
+                    (Some(key), _) => Credential::Key(key),
+                    (None, Some(sas)) => Credential::Sas(sas),
+                    (None, None) => {
+                        return Err(Error::InvalidInput(
+                            "Azure connection string has neither AccountKey nor SharedAccessSignature".into(),
+                        ))
+                    }
+                };
+                let url = endpoint.unwrap_or_else(|| {
+                    let protocol = get("DefaultEndpointsProtocol").unwrap_or("https".into());
+                    let suffix = get("EndpointSuffix").unwrap_or("core.windows.net".into());
+                    format!("{protocol}://{account}.blob.{suffix}")
+                });
+                (account, credential, url)
+            }
+        } else {
+            let credential = match (given(&c.account_key), given(&c.sas_token)) {
+                (Some(key), _) => Credential::Key(key),
+                (None, Some(sas)) => Credential::Sas(sas.trim_start_matches('?').to_string()),
+                (None, None) => {
+                    return Err(Error::InvalidInput(
+                        "Azure Storage requires either connectionString, accountKey, or sasToken".into(),
+                    ))
+                }
+            };
+            let account = required(&c.account_name, "Azure", "accountName")?;
+            let url = format!("https://{account}.blob.core.windows.net");
+            (account, credential, url)
+        };
+        if let Credential::Key(key) = &credential {
+            use base64::Engine;
+            if base64::engine::general_purpose::STANDARD.decode(key).is_err() {
+                return Err(Error::InvalidInput("Invalid Azure account key: expected base64".into()));
+            }
+        }
+        // An endpoint given in the config wins over the default address.
+        let account_url = optional_url(&c.endpoint).unwrap_or(account_url);
+        let public_base = optional_url(&c.cdn_url).unwrap_or_else(|| format!("{account_url}/{container}"));
+        Ok(Settings { account, container, credential, account_url, public_base })
+    }
+
+    /// An `object_store` client for the container, each request limited to `timeout` (`None`: no
+    /// limit).
+    pub fn store(&self, timeout: Option<Duration>) -> Result<MicrosoftAzure> {
+        let builder = MicrosoftAzureBuilder::new()
+            .with_account(&self.account)
+            .with_container_name(&self.container)
+            .with_endpoint(self.account_url.clone())
+            .with_client_options(client_options(&self.account_url, timeout))
+            .with_retry(retry());
+        let builder = match &self.credential {
+            Credential::Key(key) => builder.with_access_key(key),
+            Credential::Sas(sas) => builder.with_config(AzureConfigKey::SasKey, sas),
+        };
+        builder.build().map_err(|e| Error::InvalidInput(format!("Invalid Azure configuration: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> AzureConfig {
+        AzureConfig {
+            account_name: Some("acct".into()),
+            account_key: None,
+            sas_token: None,
+            connection_string: None,
+            container_name: Some("files".into()),
+            cdn_url: None,
+            endpoint: None,
+        }
+    }
+
+    #[test]
+    fn reads_connection_strings() {
+        let mut c = config();
+        c.connection_string =
+            Some("DefaultEndpointsProtocol=http;AccountName=dev;AccountKey=a2V5;EndpointSuffix=example.net".into());
+        let s = Settings::new(&c).unwrap();
+        assert_eq!((s.account.as_str(), s.account_url.as_str()), ("dev", "http://dev.blob.example.net"));
+        assert!(matches!(s.credential, Credential::Key(ref k) if k == "a2V5"));
+        c.connection_string =
+            Some("BlobEndpoint=https://other.blob.core.windows.net/;SharedAccessSignature=sv=1&sig=x".into());
+        let s = Settings::new(&c).unwrap();
+        assert_eq!((s.account.as_str(), s.public_base.as_str()), ("acct", "https://other.blob.core.windows.net/files"));
+        assert!(matches!(s.credential, Credential::Sas(ref q) if q == "sv=1&sig=x"));
+        c.connection_string = Some("UseDevelopmentStorage=true".into());
+        assert_eq!(Settings::new(&c).unwrap().account_url, "http://127.0.0.1:10000/devstoreaccount1");
+    }
+
+    #[test]
+    fn needs_a_credential_and_a_container() {
+        let e = Settings::new(&config()).err().unwrap();
+        assert_eq!(e.to_string(), "Azure Storage requires either connectionString, accountKey, or sasToken");
+        let mut c = config();
+        c.sas_token = Some("?sv=1&sig=x".into());
+        c.cdn_url = Some("https://cdn.example.com/".into());
+        let s = Settings::new(&c).unwrap();
+        assert!(matches!(s.credential, Credential::Sas(ref q) if q == "sv=1&sig=x"));
+        assert_eq!(s.public_base, "https://cdn.example.com");
+        c.container_name = None;
+        assert_eq!(Settings::new(&c).err().unwrap().to_string(), "Azure configuration is missing containerName");
+    }
+}

@@ -1,0 +1,2 @@
+export { AzureStorageProvider } from '../../index'
+export type { AzureStorageConfig } from '../../index'

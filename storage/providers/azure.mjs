@@ -1,0 +1,3 @@
+import lib from './azure.js'
+
+export const { AzureStorageProvider } = lib
