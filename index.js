@@ -4,6 +4,7 @@ const { LocalStorageProvider } = require('./lib/providers/local')
 const { CrunchyConeProvider } = require('./lib/providers/crunchycone')
 const s3 = require('./lib/providers/s3')
 const { AzureStorageProvider } = require('./lib/providers/azure')
+const { GCPStorageProvider } = require('./lib/providers/gcp')
 const config = require('./lib/config')
 
-module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, AzureStorageProvider, ...config }
+module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config }

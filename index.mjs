@@ -9,6 +9,7 @@ export const {
   WasabiProvider,
   BackblazeB2Provider,
   CloudflareR2Provider,
+  GCPStorageProvider,
   AzureStorageProvider,
   initializeStorageProvider,
   setStorageProvider,

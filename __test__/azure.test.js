@@ -11,7 +11,7 @@ const { Readable } = require('node:stream')
 const { BlobServiceClient, generateAccountSASQueryParameters, AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential } = require('@azure/storage-blob')
 const { conformance } = require('./conformance')
 const { startS3Proxy } = require('./helpers/s3proxy')
-const { pattern, collect, uniqueId } = require('./helpers/util')
+const { pattern, collect, uniqueId, withEnv } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { AzureStorageProvider } = lib
@@ -117,6 +117,24 @@ describe('azure: configuration', () => {
 
   it('is importable from the original subpath', () => {
     assert.equal(require('../storage/providers/azure').AzureStorageProvider, AzureStorageProvider)
+  })
+
+  it('is configured from the environment by initializeStorageProvider', async () => {
+    const container = await freshContainer()
+    await withEnv({ CRUNCHYCONE_STORAGE_PROVIDER: 'azure' }, async () => {
+      assert.throws(() => lib.initializeStorageProvider(), {
+        message:
+          'Missing required environment variables for storage provider: CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_NAME, CRUNCHYCONE_AZURE_STORAGE_CONTAINER, CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_KEY',
+      })
+    })
+    const vars = { CRUNCHYCONE_STORAGE_PROVIDER: 'Azure', CRUNCHYCONE_AZURE_STORAGE_CONNECTION_STRING: server.connectionString, CRUNCHYCONE_AZURE_STORAGE_CONTAINER: container }
+    await withEnv(vars, async () => {
+      lib.initializeStorageProvider()
+      const p = lib.getStorageProvider()
+      assert.ok(p instanceof AzureStorageProvider)
+      await p.uploadFile({ external_id: 'env-1', buffer: Buffer.from('via env'), key: 'env.txt' })
+      assert.equal((await collect((await p.getFileStreamByExternalId('env-1')).stream)).toString(), 'via env')
+    })
   })
 })
 

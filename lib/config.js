@@ -5,6 +5,8 @@
 const { LocalStorageProvider } = require('./providers/local')
 const { CrunchyConeProvider } = require('./providers/crunchycone')
 const s3 = require('./providers/s3')
+const { GCPStorageProvider } = require('./providers/gcp')
+const { AzureStorageProvider } = require('./providers/azure')
 
 let current = null
 
@@ -106,6 +108,35 @@ const FROM_ENV = {
     const timeout = process.env.CRUNCHYCONE_TIMEOUT ? parseInt(process.env.CRUNCHYCONE_TIMEOUT, 10) : undefined
     return new CrunchyConeProvider({ apiUrl, apiKey, projectId, timeout: Number.isNaN(timeout) ? undefined : timeout })
   },
+  // The original read no variables for these and stored files on local disk instead (spec §7.3.1);
+  // these names are this library's (README, "Configuration from the environment").
+  gcp() {
+    const [projectId, bucket] = required(['CRUNCHYCONE_GCP_PROJECT_ID', 'CRUNCHYCONE_GCP_BUCKET'])
+    return new GCPStorageProvider({
+      projectId,
+      bucket,
+      keyFilename: optional('CRUNCHYCONE_GCP_KEY_FILE'),
+      cdnUrl: optional('CRUNCHYCONE_GCP_CDN_URL'),
+    })
+  },
+  azure() {
+    const connectionString = optional('CRUNCHYCONE_AZURE_STORAGE_CONNECTION_STRING')
+    const accountKey = optional('CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_KEY')
+    const sasToken = optional('CRUNCHYCONE_AZURE_STORAGE_SAS_TOKEN')
+    // A connection string names the account; otherwise the account and one credential are needed.
+    const names = ['CRUNCHYCONE_AZURE_STORAGE_CONTAINER']
+    if (!connectionString) names.unshift('CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_NAME')
+    if (!connectionString && !accountKey && !sasToken) names.push('CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_KEY')
+    required(names)
+    return new AzureStorageProvider({
+      accountName: optional('CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_NAME'),
+      accountKey,
+      sasToken,
+      connectionString,
+      containerName: optional('CRUNCHYCONE_AZURE_STORAGE_CONTAINER'),
+      cdnUrl: optional('CRUNCHYCONE_AZURE_CDN_URL'),
+    })
+  },
 }
 FROM_ENV.s3 = FROM_ENV.aws
 
@@ -116,10 +147,6 @@ FROM_ENV.s3 = FROM_ENV.aws
 function initializeStorageProvider() {
   const raw = process.env.CRUNCHYCONE_STORAGE_PROVIDER || 'localstorage'
   const type = raw.toLowerCase()
-  // The original quietly stored files on local disk for these; refuse instead.
-  if (type === 'gcp' || type === 'azure') {
-    throw new Error(`Storage provider ${raw} is not available in crunchycone-storage yet`)
-  }
   let build = FROM_ENV[type]
   if (!build) {
     console.warn(`Unknown storage provider: ${raw}. Falling back to localstorage.`)

@@ -50,4 +50,21 @@ function webStreamOf(buffer, size = 64 * 1024) {
   })
 }
 
-module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf }
+/**
+ * Runs `fn` with exactly these CRUNCHYCONE_* variables (and any others given) set, then restores
+ * the environment and clears the module-level provider.
+ */
+async function withEnv(vars, fn) {
+  const saved = { ...process.env }
+  for (const k of Object.keys(process.env)) if (k.startsWith('CRUNCHYCONE_')) delete process.env[k]
+  Object.assign(process.env, vars)
+  try {
+    return await fn()
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
+    Object.assign(process.env, saved)
+    require('../..').setStorageProvider(null)
+  }
+}
+
+module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv }

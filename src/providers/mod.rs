@@ -3,5 +3,6 @@
 pub mod azure;
 pub mod bucket;
 pub mod crunchycone;
+pub mod gcs;
 pub mod local;
 pub mod s3;

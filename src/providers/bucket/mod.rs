@@ -594,6 +594,12 @@ impl BucketStore {
         BucketStore::connect(crate::providers::s3::connect(&config))
     }
 
+    /// The native half of `GCPStorageProvider`.
+    #[napi(factory)]
+    pub fn gcs(config: crate::providers::gcs::GcsConfig) -> BucketStore {
+        BucketStore::connect(crate::providers::gcs::connect(&config))
+    }
+
     /// The native half of `AzureStorageProvider`.
     #[napi(factory)]
     pub fn azure(config: crate::providers::azure::AzureConfig) -> BucketStore {

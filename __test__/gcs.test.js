@@ -1,0 +1,222 @@
+'use strict'
+// GCPStorageProvider against fake-gcs-server (a GCS server on 127.0.0.1). fake-gcs-server lacks
+// parts of the XML API the client uses (plain PUTs, multipart uploads); helpers/gcsproxy.js adds
+// them in front of it, and the fault proxy (helpers/s3proxy.js) in front of that stalls reads on
+// demand. fake-gcs-server checks no signatures, so signed URLs are verified here against the
+// public key. The shared conformance suite, then the GCS specifics.
+
+const { describe, it, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const { Readable } = require('node:stream')
+const { Storage } = require('@google-cloud/storage')
+const { conformance } = require('./conformance')
+const { startS3Proxy } = require('./helpers/s3proxy')
+const { startGcsProxy } = require('./helpers/gcsproxy')
+const { pattern, collect, uniqueId, withEnv } = require('./helpers/util')
+const emulators = require('../scripts/emulators')
+const lib = require('..')
+const { GCPStorageProvider } = lib
+
+const MiB = 1024 * 1024
+let server // fake-gcs-server
+let shim // the missing XML API
+let faults // stalls
+let sdk // @google-cloud/storage, as another client of the same server
+
+const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+const credentials = {
+  client_email: 'tester@test-project.iam.gserviceaccount.com',
+  private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+}
+
+before(async () => {
+  server = await emulators.fakeGcs('unused')
+  shim = await startGcsProxy(server.endpoint)
+  faults = await startS3Proxy(shim.endpoint)
+  sdk = new Storage({ apiEndpoint: server.endpoint, projectId: 'test' })
+})
+after(async () => {
+  await faults?.close()
+  await shim?.close()
+  await server?.stop()
+})
+
+/** A new, empty bucket. */
+async function freshBucket() {
+  const name = `b-${crypto.randomBytes(6).toString('hex')}`
+  const r = await fetch(`${server.endpoint}/storage/v1/b`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
+  assert.equal(r.status, 200)
+  return name
+}
+const providerFor = (bucket, extra = {}) => new GCPStorageProvider({ projectId: 'test', bucket, apiEndpoint: faults.endpoint, ...extra })
+
+/**
+ * Checks a GOOG4-RSA-SHA256 signed URL against `key` (fake-gcs-server does not). The signed host is
+ * always storage.googleapis.com (object_store signs for GCS itself, whatever the endpoint).
+ */
+function signatureValid(url, key) {
+  const u = new URL(url)
+  const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  const query = [...u.searchParams]
+    .filter(([k]) => k !== 'X-Goog-Signature')
+    .map(([k, v]) => [enc(k), enc(v)])
+    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&')
+  const canonical = ['GET', u.pathname, query, 'host:storage.googleapis.com', '', 'host', 'UNSIGNED-PAYLOAD'].join('\n')
+  const [, day, region, service] = u.searchParams.get('X-Goog-Credential').split('/')
+  const scope = `${day}/${region}/${service}/goog4_request`
+  const digest = crypto.createHash('sha256').update(canonical).digest('hex')
+  const toSign = ['GOOG4-RSA-SHA256', u.searchParams.get('X-Goog-Date'), scope, digest].join('\n')
+  return crypto.verify('sha256', Buffer.from(toSign), key, Buffer.from(u.searchParams.get('X-Goog-Signature'), 'hex'))
+}
+
+conformance({
+  name: 'gcs',
+  messages: {
+    uploadFailed: (cause) => `Failed to upload file: ${cause}`,
+    streamNotFound: (key) => `File with key ${key} not found`,
+    notFoundById: (id) => `File with external_id ${id} not found`,
+  },
+  findHasVisibility: false,
+  async create() {
+    return providerFor(await freshBucket(), { credentials })
+  },
+  async stalledKey(provider) {
+    const r = await provider.uploadFile({ external_id: uniqueId(), key: `stall/${uniqueId()}.bin`, buffer: Buffer.alloc(1000, 1) })
+    faults.set({ stall: 0 })
+    return { key: r.key, release: () => faults.set({}) }
+  },
+})
+
+describe('gcs: configuration and signed URLs', () => {
+  it('signs V4 URLs with the service account key, with the disposition asked for', async () => {
+    const bucket = await freshBucket()
+    const p = new GCPStorageProvider({ projectId: 'test', bucket, apiEndpoint: server.endpoint, credentials })
+    const data = pattern(50_000, 5)
+    // Written through the shim; signed for fake-gcs-server itself.
+    await providerFor(bucket).uploadFile({ external_id: uniqueId(), buffer: data, key: 'dir/a b+c.bin' })
+    const url = new URL(await p.getFileUrl('dir/a b+c.bin', 600, { disposition: 'attachment' }))
+    assert.equal(`${url.origin}${url.pathname}`, `${server.endpoint}/${bucket}/dir/a%20b+c.bin`)
+    assert.equal(url.searchParams.get('X-Goog-Expires'), '600')
+    assert.equal(url.searchParams.get('response-content-disposition'), 'attachment')
+    assert.match(url.searchParams.get('X-Goog-Credential'), /^tester@test-project\.iam\.gserviceaccount\.com\/\d{8}\//)
+    assert.ok(signatureValid(url.href, publicKey))
+    assert.ok(!signatureValid(url.href.replace('a%20b', 'a%20c'), publicKey))
+    assert.ok(!url.href.includes('PRIVATE KEY'))
+    const res = await fetch(url)
+    assert.equal(res.status, 200)
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(data))
+    await assert.rejects(p.getFileUrl('k', 604801), /Invalid expiresIn 604801: expected a whole number of seconds from 1 to 604800/)
+  })
+
+  it('refuses to sign without a key, without asking the network', async () => {
+    const p = providerFor(await freshBucket())
+    await assert.rejects(p.getFileUrl('k.txt'), {
+      message: 'Failed to generate file URL: Signed URLs need a service account key: give credentials or keyFilename',
+    })
+  })
+
+  it('never throws in the constructor; the first call reports what is missing', async () => {
+    const p = new GCPStorageProvider({ projectId: 'p' })
+    await assert.rejects(p.fileExists('k'), { message: 'GCS configuration is missing bucket' })
+    const q = new GCPStorageProvider({ projectId: 'p', bucket: 'b', credentials: { client_email: 'x' } })
+    await assert.rejects(q.fileExists('k'), { message: 'GCS credentials are missing private_key' })
+    assert.equal(await p.isAvailable(), true)
+  })
+
+  it('builds public and CDN URLs, URL-encoding keys', async () => {
+    const plain = new GCPStorageProvider({ projectId: 'p', bucket: 'bkt', credentials })
+    const url = new URL(await plain.getFileUrl('dir/a b.txt'))
+    assert.equal(`${url.origin}${url.pathname}`, 'https://storage.googleapis.com/bkt/dir/a%20b.txt')
+    assert.equal(url.searchParams.get('X-Goog-Expires'), '3600')
+    assert.ok(signatureValid(url.href, publicKey))
+    const bucket = await freshBucket()
+    const cdn = providerFor(bucket, { cdnUrl: 'https://cdn.example.com/' })
+    const r = await cdn.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), key: 'a b.txt' })
+    assert.equal(r.url, 'https://cdn.example.com/a%20b.txt')
+  })
+
+  it('follows STORAGE_EMULATOR_HOST and the environment of initializeStorageProvider', async () => {
+    const bucket = await freshBucket()
+    await withEnv({ CRUNCHYCONE_STORAGE_PROVIDER: 'gcp', CRUNCHYCONE_GCP_BUCKET: bucket }, async () => {
+      assert.throws(() => lib.initializeStorageProvider(), {
+        message: 'Missing required environment variables for storage provider: CRUNCHYCONE_GCP_PROJECT_ID',
+      })
+    })
+    const vars = { CRUNCHYCONE_STORAGE_PROVIDER: 'GCP', CRUNCHYCONE_GCP_PROJECT_ID: 'test', CRUNCHYCONE_GCP_BUCKET: bucket, STORAGE_EMULATOR_HOST: shim.endpoint }
+    await withEnv(vars, async () => {
+      lib.initializeStorageProvider()
+      const p = lib.getStorageProvider()
+      assert.ok(p instanceof GCPStorageProvider)
+      await p.uploadFile({ external_id: 'env-1', buffer: Buffer.from('via env'), key: 'env.txt' })
+      assert.equal((await collect((await p.getFileStreamByExternalId('env-1')).stream)).toString(), 'via env')
+    })
+  })
+
+  it('is importable from the original subpath', () => {
+    assert.equal(require('../storage/providers/gcp').GCPStorageProvider, GCPStorageProvider)
+  })
+})
+
+describe('gcs: objects shared with other clients', () => {
+  let bucket, provider
+  before(async () => {
+    bucket = await freshBucket()
+    provider = providerFor(bucket)
+  })
+
+  it('finds an object the original (@google-cloud/storage) wrote, and writes what it reads', async () => {
+    const file = sdk.bucket(bucket).file('from-sdk/report.pdf')
+    await file.save(Buffer.from('%PDF'), { resumable: false, metadata: { contentType: 'application/pdf', metadata: { external_id: 'sdk-1', owner: 'bob' } } })
+    const found = await provider.findFileByExternalId('sdk-1')
+    assert.equal(found.key, 'from-sdk/report.pdf')
+    assert.equal(found.contentType, 'application/pdf')
+    assert.deepEqual(found.metadata, { owner: 'bob' })
+    assert.equal(found.size, 4)
+
+    const r = await provider.uploadFile({ external_id: 'ours-1', buffer: Buffer.from('{}'), filename: 'x.json', metadata: { team: 'a' } })
+    const [meta] = await sdk.bucket(bucket).file(r.key).getMetadata()
+    assert.equal(meta.contentType, 'application/json')
+    assert.deepEqual(meta.metadata, { external_id: 'ours-1', team: 'a' })
+    const [bytes] = await sdk.bucket(bucket).file(r.key).download()
+    assert.equal(bytes.toString(), '{}')
+  })
+
+  it('keeps visibility in the allUsers ACL entry, as the original does', async () => {
+    const r = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('p'), key: 'acl.txt', public: true })
+    assert.equal(r.visibility, 'public')
+    assert.equal(r.publicUrl, `${faults.endpoint}/${bucket}/acl.txt`)
+    const [acl] = await sdk.bucket(bucket).file('acl.txt').acl.get()
+    assert.ok(acl.some((e) => e.entity === 'allUsers' && e.role === 'READER'))
+    await provider.setFileVisibility('acl.txt', 'private')
+    const [after] = await sdk.bucket(bucket).file('acl.txt').acl.get()
+    // (fake-gcs-server lists an emptied ACL as null.)
+    assert.ok(!(Array.isArray(after) ? after : []).some((e) => e.entity === 'allUsers'))
+  })
+
+  it('uploads a stream larger than a part as a multipart upload, byte-exact', async () => {
+    const data = pattern(20 * MiB + 5, 9)
+    const r = await provider.uploadFile({ external_id: uniqueId(), stream: Readable.from([data.subarray(0, 7 * MiB), data.subarray(7 * MiB)]), key: 'parts/20.bin' })
+    assert.equal(r.size, data.length)
+    assert.ok((await collect((await provider.getFileStream(r.key, { responseType: 'web' })).stream)).equals(data))
+    // The parts are gone: only the object and this library's index remain.
+    const [files] = await sdk.bucket(bucket).getFiles({ prefix: '.parts/' })
+    assert.equal(files.length, 0)
+  })
+
+  it('refuses metadata GCS cannot carry in headers, before writing anything', async () => {
+    await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), key: 'm.txt', metadata: { 'a b': 'x' } }), {
+      message: 'Failed to upload file: Invalid metadata name "a b": GCS allows letters, digits and -_.',
+    })
+    await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), key: 'm.txt', metadata: { a: 'é' } }), /GCS allows printable ASCII only/)
+    assert.equal(await provider.fileExists('m.txt'), false)
+  })
+
+  it('deletes a missing key quietly, and reports a missing external id', async () => {
+    await provider.deleteFile('never/there.txt')
+    const id = uniqueId('missing')
+    await assert.rejects(provider.deleteFileByExternalId(id), { message: `File with external_id ${id} not found` })
+  })
+})

@@ -1,0 +1,198 @@
+//! Google Cloud Storage (spec §3.5): what it does its own way, on `object_store`'s
+//! GoogleCloudStorage client. The provider itself is [`crate::providers::bucket`].
+//!
+//! Visibility is the object's ACL entry for `allUsers`, read and changed through the JSON API
+//! (object_store has no ACL API), with the same token as every other request.
+
+mod config;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::FutureExt;
+use object_store::gcp::GoogleCloudStorage;
+use object_store::path::Path;
+use object_store::signer::{SignedUrlOptions, Signer};
+use object_store::ObjectStore;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde_json::{json, Value};
+
+pub use self::config::GcsConfig;
+use self::config::Settings;
+use crate::error::{with_causes, Error, Result};
+use crate::providers::bucket::{encode_key, listed_keys, Clients, Service, CONNECT, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::visibility::{VisibilityResult, VisibilityStatus};
+
+/// GCS's longest signed URL lifetime (7 days, V4 signing).
+const MAX_EXPIRY_SECS: u64 = 604_800;
+
+struct Gcs {
+    settings: Settings,
+    /// Small requests; also signs URLs and lends its token to the ACL requests.
+    store: Arc<GoogleCloudStorage>,
+    http: reqwest::Client,
+}
+
+/// The service and its clients for a configuration.
+pub fn connect(c: &GcsConfig) -> Result<(Arc<dyn Service>, Clients)> {
+    let settings = Settings::new(c)?;
+    let store = Arc::new(settings.store(Some(SMALL_REQUEST))?);
+    let clients = Clients {
+        store: store.clone(),
+        reader: Arc::new(settings.store(None)?),
+        writer: Arc::new(settings.store(Some(UPLOAD_REQUEST))?),
+    };
+    let http = reqwest::Client::builder()
+        .connect_timeout(CONNECT)
+        .timeout(SMALL_REQUEST)
+        .build()
+        .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
+    Ok((Arc::new(Gcs { settings, store, http }), clients))
+}
+
+impl Gcs {
+    /// A JSON API request about `key`'s ACL (`suffix` after `/acl`): the status and the JSON body.
+    async fn acl(&self, method: reqwest::Method, key: &str, suffix: &str, body: Option<Value>) -> Result<(u16, Value)> {
+        let s = &self.settings;
+        let object = utf8_percent_encode(key, NON_ALPHANUMERIC);
+        let url = format!("{}/storage/v1/b/{}/o/{object}/acl{suffix}", s.base, s.bucket);
+        let token = self.store.credentials().get_credential().await;
+        let token = token.map_err(|e| Error::Unauthorized(format!("Failed to get a GCS token: {e}")))?;
+        let mut req = self.http.request(method, url);
+        if !token.bearer.is_empty() {
+            req = req.bearer_auth(&token.bearer);
+        }
+        if let Some(body) = body {
+            req = req.header("content-type", "application/json").body(body.to_string());
+        }
+        let failed =
+            |e: reqwest::Error| Error::Provider(format!("GCS request failed: {}", with_causes(&e.without_url())));
+        let resp = req.send().await.map_err(failed)?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(failed)?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+}
+
+/// The message of a JSON API error (`{"error": {"message": …}}`), or the status.
+fn describe(status: u16, body: &Value) -> String {
+    match body.pointer("/error/message").and_then(Value::as_str) {
+        Some(m) => format!("{status}: {m}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+/// Whether the bucket refused ACLs because it uses uniform bucket-level access.
+fn uniform_access(status: u16, body: &Value) -> bool {
+    status == 400 && describe(status, body).to_ascii_lowercase().contains("uniform bucket-level access")
+}
+
+impl Service for Gcs {
+    fn bucket(&self) -> &str {
+        &self.settings.bucket
+    }
+
+    fn public_url(&self, key: &str) -> String {
+        format!("{}/{}", self.settings.public_base, encode_key(key))
+    }
+
+    fn keys(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<String>> {
+        listed_keys(self.store.clone() as Arc<dyn ObjectStore>, prefix, after)
+    }
+
+    fn max_expiry(&self) -> u64 {
+        MAX_EXPIRY_SECS
+    }
+
+    fn sign<'a>(
+        &'a self,
+        key: &'a Path,
+        expires: Duration,
+        disposition: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String>> {
+        async move {
+            if !self.settings.can_sign() {
+                return Err(Error::InvalidInput(
+                    "Signed URLs need a service account key: give credentials or keyFilename".into(),
+                ));
+            }
+            let mut options = SignedUrlOptions::default();
+            if let Some(d) = disposition {
+                options.extra_query.push(("response-content-disposition".into(), d.into()));
+            }
+            let url = self.store.signed_url_opts(http::Method::GET, key, expires, &options).await;
+            Ok(url.map_err(|e| Error::Provider(with_causes(&e)))?.to_string())
+        }
+        .boxed()
+    }
+
+    fn set_visibility<'a>(&'a self, key: &'a str, public: bool) -> BoxFuture<'a, Result<VisibilityResult>> {
+        async move {
+            let (status, body) = if public {
+                let entry = json!({ "entity": "allUsers", "role": "READER" });
+                self.acl(reqwest::Method::POST, key, "", Some(entry)).await?
+            } else {
+                self.acl(reqwest::Method::DELETE, key, "/allUsers", None).await?
+            };
+            Ok(match status {
+                200..=299 if public => VisibilityResult {
+                    public_url: Some(self.public_url(key)),
+                    provider_specific: Some(json!({ "aclApplied": true })),
+                    ..VisibilityResult::new(true, true, true, "File is now publicly accessible via direct URL.")
+                },
+                // Private already when there was no entry to remove.
+                200..=299 | 404 if !public => {
+                    VisibilityResult::new(false, true, false, "File is now private and requires authentication.")
+                }
+                _ if uniform_access(status, &body) => VisibilityResult::new(
+                    public,
+                    false,
+                    false,
+                    "ACLs are disabled on this bucket (uniform bucket-level access). Use IAM for access control instead.",
+                ),
+                _ => return Err(Error::Provider(describe(status, &body))),
+            })
+        }
+        .boxed()
+    }
+
+    fn get_visibility<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<VisibilityStatus>> {
+        async move {
+            let (status, body) = self.acl(reqwest::Method::GET, key, "", None).await?;
+            let public = (200..300).contains(&status)
+                && body["items"].as_array().is_some_and(|items| {
+                    items.iter().any(|e| e["entity"] == "allUsers" && (e["role"] == "READER" || e["role"] == "OWNER"))
+                });
+            let uniform = uniform_access(status, &body);
+            if !(200..300).contains(&status) && !uniform {
+                return Err(Error::Provider(describe(status, &body)));
+            }
+            let message = if public {
+                "File is publicly accessible via direct URL."
+            } else if uniform {
+                "ACLs are disabled on this bucket (uniform bucket-level access). File visibility managed by IAM."
+            } else {
+                "File is private. Use setFileVisibility to make it public or generate signed URLs for temporary access."
+            };
+            Ok(VisibilityStatus {
+                visibility: crate::visibility::visibility_name(public).to_string(),
+                public_url: public.then(|| self.public_url(key)),
+                can_make_public: !uniform,
+                can_make_private: !uniform,
+                supports_temporary_access: true,
+                message: Some(message.into()),
+            })
+        }
+        .boxed()
+    }
+
+    fn check_metadata(&self, name: &str, value: &str) -> Result<()> {
+        crate::providers::s3::check_header_metadata("GCS", name, value)
+    }
+
+    fn max_parts(&self) -> u64 {
+        10_000
+    }
+}

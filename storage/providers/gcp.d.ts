@@ -1,0 +1,2 @@
+export { GCPStorageProvider } from '../../index'
+export type { GCPStorageConfig } from '../../index'

@@ -1,0 +1,3 @@
+'use strict'
+// crunchycone-lib's `storage/providers/gcp` subpath.
+module.exports = require('../../lib/providers/gcp')

@@ -1,0 +1,3 @@
+import lib from './gcp.js'
+
+export const { GCPStorageProvider } = lib
