@@ -350,6 +350,47 @@ export declare class CloudflareR2Provider extends S3CompatibleProvider {
   constructor(config: CloudflareR2Config)
 }
 
+export interface GCPStorageConfig {
+  projectId: string
+  /** A service account key file (or authorized-user credentials); wins over `credentials`. */
+  keyFilename?: string
+  /** A service account key, as the JSON object Google hands out. */
+  credentials?: any
+  bucket: string
+  cdnUrl?: string
+  /** The API address, for emulators (default `STORAGE_EMULATOR_HOST`, else Google). */
+  apiEndpoint?: string
+}
+
+/**
+ * A Google Cloud Storage bucket. Visibility is the objects' `allUsers` ACL entry; signed URLs need a
+ * service account key (`credentials` or `keyFilename`) or credentials that may call IAM signBlob.
+ */
+export interface GCPStorageProvider extends Required<StorageProvider> {}
+export declare class GCPStorageProvider {
+  constructor(config: GCPStorageConfig)
+}
+
+export interface AzureStorageConfig {
+  accountName: string
+  accountKey?: string
+  sasToken?: string
+  connectionString?: string
+  containerName: string
+  cdnUrl?: string
+  /** The blob service address (Azurite, sovereign clouds); default `https://{accountName}.blob.core.windows.net`. */
+  endpoint?: string
+}
+
+/**
+ * An Azure Blob Storage container. "public" is a read-only SAS URL valid for a year
+ * (`temporary-public`), which needs the account key.
+ */
+export interface AzureStorageProvider extends Required<StorageProvider> {}
+export declare class AzureStorageProvider {
+  constructor(config: AzureStorageConfig)
+}
+
 /**
  * Sets the module-level provider from `CRUNCHYCONE_STORAGE_PROVIDER` and the `CRUNCHYCONE_*`
  * variables of that provider (README, "Configuration from the environment"). Throws

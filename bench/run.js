@@ -3,9 +3,9 @@
 // write, interleaved in one run, reported as medians and ratios (ours / baseline).
 // Writes bench/results.json, bench/RESULTS.md and bench/chart.svg.
 //
-// Cases so far (the providers that have landed): 1 local 1 GiB read, 2 CrunchyCone over HTTP,
-// 3 S3 against moto, 4 time to first byte (local, CrunchyCone, S3), 5 memory, 6 lookup by id;
-// case 3 for Azure and GCS arrives with those providers.
+// Cases: 1 local 1 GiB read, 2 CrunchyCone over HTTP, 3 S3 / Azure / GCS against their local
+// servers, 4 time to first byte (local, CrunchyCone, each cloud), 5 memory, 6 lookup by id.
+// `--only S3,Azure` runs case 3 and 4 for those clouds alone (for profiling).
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -14,7 +14,7 @@ const { Readable } = require('node:stream')
 const { spawnSync } = require('node:child_process')
 const { writeChart } = require('./chart')
 const { httpCases } = require('./http')
-const { s3Cases } = require('./s3')
+const { cloudCases, SERVICES } = require('./clouds')
 
 const quick = process.argv.includes('--quick')
 const MiB = 1 << 20
@@ -313,12 +313,14 @@ function report(results) {
 
 ;(async () => {
   const started = Date.now()
-  const file = ensureBigFile()
-  const results = [await case1(file)]
-  results.push(...(await httpCases({ file, size: FILE_SIZE, rounds: ROUNDS, interleave, median, quick })))
-  results.push(...(await s3Cases({ rounds: ROUNDS, interleave, median, quick })))
-  results.push(await case4Local(file), case5(file), await case6())
-  report(results)
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null
+  const results = []
+  const file = only ? null : ensureBigFile()
+  if (!only) results.push(await case1(file), ...(await httpCases({ file, size: FILE_SIZE, rounds: ROUNDS, interleave, median, quick })))
+  for (const service of only ?? SERVICES) results.push(...(await cloudCases(service, { rounds: ROUNDS, interleave, median, quick })))
+  if (!only) results.push(await case4Local(file), case5(file), await case6())
+  if (only) console.log(JSON.stringify(results, null, 2)) // a partial run leaves the results files alone
+  else report(results)
   console.log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 })().catch((e) => {
   console.error(e)

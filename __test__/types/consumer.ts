@@ -7,6 +7,10 @@ import { CrunchyConeProvider } from 'crunchycone-storage/storage/providers/crunc
 import type { CrunchyConeConfig, CrunchyConeFileMetadata } from 'crunchycone-storage/storage/providers/crunchycone'
 import { S3CompatibleProvider, AWSS3Provider, CloudflareR2Provider, BackblazeB2Provider } from 'crunchycone-storage/storage/providers/s3'
 import type { AWSS3Config, DigitalOceanSpacesConfig } from 'crunchycone-storage/storage/providers/s3'
+import { GCPStorageProvider } from 'crunchycone-storage/storage/providers/gcp'
+import type { GCPStorageConfig } from 'crunchycone-storage/storage/providers/gcp'
+import { AzureStorageProvider } from 'crunchycone-storage/storage/providers/azure'
+import type { AzureStorageConfig } from 'crunchycone-storage/storage/providers/azure'
 import { initializeStorageProvider, getStorageProvider, setStorageProvider, WasabiProvider, DigitalOceanSpacesProvider } from 'crunchycone-storage'
 import type {
   FileStreamOptions,
@@ -95,10 +99,15 @@ async function main(controller: AbortController): Promise<void> {
     new CloudflareR2Provider({ accessKeyId: 'a', secretAccessKey: 'b', accountId: 'acct', bucket: 'b', publicDomain: 'files.example.com' }),
   ]
   const signed: string = await services[0].getFileUrl('k', 60, { disposition: 'attachment' })
+  const gcpConfig: GCPStorageConfig = { projectId: 'p', bucket: 'b', keyFilename: '/key.json' }
+  const azureConfig: AzureStorageConfig = { accountName: 'a', accountKey: 'k', containerName: 'c' }
+  const clouds: StorageProvider[] = [new GCPStorageProvider(gcpConfig), new AzureStorageProvider(azureConfig)]
+  const temporary: FileVisibilityResult = await clouds[1].setFileVisibility('k', 'public')
+  const expires: Date | undefined = temporary.publicUrlExpiresAt
   initializeStorageProvider()
   const current: StorageProvider = getStorageProvider()
   setStorageProvider(null)
-  console.log(bucket, signed, current)
+  console.log(bucket, signed, current, expires)
   console.log(visibility, when, url, listed, searched, vis, status, many, ok, type, s3, validation, result, ext)
 }
 
