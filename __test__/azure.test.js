@@ -69,6 +69,8 @@ describe('azure: configuration', () => {
     const container = await freshContainer()
     const byString = new AzureStorageProvider({ connectionString: server.connectionString, containerName: container })
     const r = await byString.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('via connection string'), key: 'cs.txt' })
+    // The connection string's account key signs URLs too.
+    assert.equal(await (await fetch(await byString.getFileUrl(r.key))).text(), 'via connection string')
     const byKey = new AzureStorageProvider(keyConfig(container))
     assert.equal(await collect((await byKey.getFileStream(r.key)).stream).then(String), 'via connection string')
     const sas = generateAccountSASQueryParameters(

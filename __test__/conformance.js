@@ -187,6 +187,19 @@ function conformance(adapter) {
         assert.equal(bare.files[0].metadata, undefined)
       })
 
+      it('pages with continuationToken, in key order, without sortBy', async () => {
+        const seen = []
+        let token
+        for (let i = 0; i < 5; i++) {
+          const page = await provider.listFiles({ prefix, limit: 2, continuationToken: token })
+          seen.push(...keys(page))
+          if (!page.hasMore) break
+          assert.ok(page.continuationToken, 'a page with more after it has a token')
+          token = page.continuationToken
+        }
+        assert.deepEqual(seen, ['a.txt', 'b.png', 'c.txt', 'd.json', 'sub/e.txt'])
+      })
+
       it('searches', async () => {
         const r = await provider.searchFiles({ query: 'TAG":"Y', externalIdPrefix: prefix.replace(/\//g, '_') })
         assert.deepEqual(keys(r), ['b.png'])

@@ -5,8 +5,9 @@
 // `@azure/storage-blob` download, GCS (fake-gcs-server) vs `@google-cloud/storage`
 // createReadStream, each used with its defaults.
 
+const fs = require('node:fs')
 const { Readable } = require('node:stream')
-const { spawnSync } = require('node:child_process')
+const http = require('node:http')
 const emulators = require('../scripts/emulators')
 
 const MiB = 1 << 20
@@ -17,6 +18,12 @@ async function consume(stream) {
   let n = 0
   for await (const chunk of stream) n += chunk.byteLength
   return n
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 /** `size` bytes of a repeating pattern, generated as they are read. */
@@ -50,6 +57,7 @@ const SERVICES = {
       (await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: range && `bytes=${range.start}-${range.end}` }))).Body
     return {
       server: 'moto',
+      pid: server.pid,
       provider,
       baseline: { name: 'AWS SDK GetObjectCommand', read },
       floorUrl: (key) => provider.getFileUrl(key),
@@ -74,6 +82,7 @@ const SERVICES = {
     }
     return {
       server: 'Azurite',
+      pid: server.pid,
       provider,
       baseline: { name: 'Azure SDK download', read },
       floorUrl: (key) => provider.getFileUrl(key),
@@ -99,6 +108,7 @@ const SERVICES = {
     const read = async (key, range) => bucket.file(key).createReadStream(range ?? {})
     return {
       server: 'fake-gcs-server',
+      pid: server.pid,
       provider,
       baseline: { name: 'GCS SDK createReadStream', read },
       // fake-gcs-server serves objects without credentials.
@@ -148,7 +158,20 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
       const sizes = await Promise.all(Array.from({ length: RANGES }, (_, i) => read(rangeAt(i))))
       sizes.forEach(expect(MiB))
     }
-    const ranges = await interleave({ ours: concurrent(ours), [baseline.name]: concurrent(theirs) }, Math.max(2, rounds - 2))
+    // Short rounds are noisy: take more of them where one is cheap (not on moto, where it takes ~9 s).
+    const probe = process.hrtime.bigint()
+    await concurrent(ours)()
+    const rangeRounds = Number(process.hrtime.bigint() - probe) < 1e9 ? 9 : Math.max(2, rounds - 2)
+    const ranges = await interleave({ ours: concurrent(ours), [baseline.name]: concurrent(theirs) }, rangeRounds)
+    // Whether the server bounds the ranges: its CPU time over the wall time of one more run each
+    // (1.0 = one core busy the whole time; the servers here serve requests on one thread).
+    const serverShare = async (run) => {
+      const [cpu, t] = [cpuSeconds(s.pid), process.hrtime.bigint()]
+      await run()
+      return (cpuSeconds(s.pid) - cpu) / (Number(process.hrtime.bigint() - t) / 1e9)
+    }
+    const shareOurs = await serverShare(concurrent(ours))
+    const shareTheirs = await serverShare(concurrent(theirs))
 
     // Time to first byte, on the big object and on a 4 KiB one (where a server's per-request cost
     // is small, so the clients' own overhead shows).
@@ -167,14 +190,28 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
     }
     const big = await ttfb(key)
     const tiny = await ttfb(small)
-    // The server's own floor: curl's time to first byte on a URL of the small object.
-    const url = await s.floorUrl(small)
-    const curl = median(
-      Array.from({ length: quick ? 10 : 30 }, () => {
-        const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-r', '0-0', '-w', '%{time_starttransfer}', url], { encoding: 'utf8' })
-        return Number(r.stdout) * 1000
-      }),
-    )
+    // The server's own floor: the least a client can do, one ranged GET of a (signed) URL on a
+    // kept-alive connection with Node's http, to the first byte.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const bare = (url) =>
+      new Promise((resolve, reject) => {
+        const t = process.hrtime.bigint()
+        http
+          .get(url, { agent, headers: { range: 'bytes=0-0' } }, (res) => {
+            res.once('data', () => resolve(Number(process.hrtime.bigint() - t) / 1e6))
+            res.resume()
+          })
+          .on('error', reject)
+      })
+    const floor = async (k) => {
+      const url = await s.floorUrl(k)
+      const times = []
+      for (let i = 0; i < (quick ? 30 : 100); i++) times.push(await bare(url))
+      return median(times)
+    }
+    const floorBig = await floor(key)
+    const floorTiny = await floor(small)
+    agent.destroy()
     const sdk = baseline.name
     return [
       {
@@ -187,6 +224,8 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
           [`full read, ${sdk}: client CPU (s)`]: cpuTheirs,
           [`${RANGES} ranges, ours (s)`]: ranges.ours,
           [`${RANGES} ranges, ${sdk} (s)`]: ranges[sdk],
+          [`${RANGES} ranges, ours: ${s.server} CPU / wall`]: shareOurs,
+          [`${RANGES} ranges, ${sdk}: ${s.server} CPU / wall`]: shareTheirs,
         },
         targets: [
           { name: `${service} full read vs ${sdk}`, ratio: full[sdk] / full.ours, target: 1 },
@@ -200,9 +239,10 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
         values: {
           [`${size / MiB} MiB object, ours`]: big.ours,
           [`${size / MiB} MiB object, ${sdk}`]: big.sdk,
+          [`${size / MiB} MiB object, bare keep-alive GET (the server's floor)`]: floorBig,
           '4 KiB object, ours': tiny.ours,
           [`4 KiB object, ${sdk}`]: tiny.sdk,
-          '4 KiB object, curl (the server alone)': curl,
+          "4 KiB object, bare keep-alive GET (the server's floor)": floorTiny,
         },
         targets: [
           { name: `${service} TTFB vs ${sdk} (ours / baseline)`, ratio: big.ours / big.sdk, maxRatio: 0.7 },

@@ -295,7 +295,8 @@ function report(results) {
   const lines = [`# Benchmark results`, '', `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}. ${quick ? 'Quick run.' : 'Full run.'} ${machine.date}`, '', '![chart](chart.svg)', '']
   for (const r of results) {
     lines.push(`## ${r.title}`, '', `| candidate | ${r.unit} |`, '|---|---|')
-    for (const [k, v] of Object.entries(r.values)) lines.push(`| ${k} | ${v.toFixed(r.unit === 'ms' ? 3 : 1)} |`)
+    // Three significant digits for small values (CPU seconds, shares), one decimal for the rest.
+    for (const [k, v] of Object.entries(r.values)) lines.push(`| ${k} | ${Math.abs(v) < 100 ? v.toPrecision(3) : v.toFixed(1)} |`)
     lines.push('', '| target | measured | goal | met |', '|---|---|---|---|')
     for (const t of r.targets) {
       if ('maxRatio' in t) lines.push(`| ${t.name} | ${t.ratio.toFixed(2)}x | ≤ ${t.maxRatio}x | ${t.ratio <= t.maxRatio ? 'yes' : '**no**'} |`)

@@ -104,28 +104,35 @@ function toNode(handle, link, length, timeout) {
       const size = chunkSize(left)
       const buffer = spare?.length === size ? spare : Buffer.allocUnsafeSlow(size)
       spare = null
-      withTimeout(handle.read(buffer), timeout, handle).then(
-        (n) => {
-          reading = false
-          left -= n
-          if (n === buffer.length) {
-            this.push(buffer)
-          } else {
-            spare = buffer
-            const chunk = Buffer.allocUnsafeSlow(n)
-            buffer.copy(chunk, 0, 0, n)
-            this.push(chunk)
-          }
-          if (left === 0) {
-            link.release()
-            this.push(null)
-          }
-        },
-        (e) => {
-          reading = false
-          this.destroy(link.failure(e))
-        },
-      )
+      const done = (n) => {
+        reading = false
+        left -= n
+        if (n === buffer.length) {
+          this.push(buffer)
+        } else {
+          spare = buffer
+          const chunk = Buffer.allocUnsafeSlow(n)
+          buffer.copy(chunk, 0, 0, n)
+          this.push(chunk)
+        }
+        if (left === 0) {
+          link.release()
+          this.push(null)
+        }
+      }
+      const failed = (e) => {
+        reading = false
+        this.destroy(link.failure(e))
+      }
+      // A number when the bytes were already there, else a promise.
+      let n
+      try {
+        n = handle.read(buffer)
+      } catch (e) {
+        return failed(e)
+      }
+      if (typeof n === 'number') done(n)
+      else withTimeout(n, timeout, handle).then(done, failed)
     },
     destroy(err, callback) {
       link.release()
@@ -156,7 +163,8 @@ function toWeb(handle, link, length, timeout) {
       let n
       try {
         const target = Buffer.from(view.buffer, view.byteOffset, Math.min(view.byteLength, chunkSize(left)))
-        n = await withTimeout(handle.read(target), timeout, handle)
+        n = handle.read(target) // a number when the bytes were already there, else a promise
+        if (typeof n !== 'number') n = await withTimeout(n, timeout, handle)
       } catch (e) {
         link.release()
         throw link.failure(e)

@@ -42,7 +42,7 @@ function freePort() {
   })
 }
 
-/** Spawns a server and waits until `url` answers at all; resolves with `stop()`. */
+/** Spawns a server and waits until `url` answers at all; resolves with `{ stop(), pid }`. */
 async function serve(name, cmd, args, url) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
@@ -57,7 +57,7 @@ async function serve(name, cmd, args, url) {
     if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${log}`)
     try {
       await fetch(url)
-      return stop
+      return { stop, pid: child.pid }
     } catch {}
     if (i > 400) {
       await stop()
@@ -79,9 +79,9 @@ async function moto(bucket = 'test-bucket') {
   install()
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
-  const stop = await serve('moto', path.join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], `${endpoint}/`)
+  const { stop, pid } = await serve('moto', path.join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], `${endpoint}/`)
   await created(`bucket ${bucket}`, await fetch(`${endpoint}/${bucket}`, { method: 'PUT' }), stop)
-  return { endpoint, bucket, stop }
+  return { endpoint, bucket, stop, pid }
 }
 
 /** The account every Azurite knows (public, documented by Microsoft). */
@@ -93,7 +93,7 @@ async function azurite(container = 'test-container') {
   const port = await freePort()
   const bin = path.join(root, 'node_modules', '.bin', 'azurite-blob')
   const args = ['--inMemoryPersistence', '--disableTelemetry', '--blobHost', '127.0.0.1', '--blobPort', String(port)]
-  const stop = await serve('Azurite', bin, [...args, '--skipApiVersionCheck', '--silent'], `http://127.0.0.1:${port}/`)
+  const { stop, pid } = await serve('Azurite', bin, [...args, '--skipApiVersionCheck', '--silent'], `http://127.0.0.1:${port}/`)
   const endpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`
   const connectionString = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${endpoint};`
   const { BlobServiceClient } = require('@azure/storage-blob')
@@ -103,7 +103,7 @@ async function azurite(container = 'test-container') {
     await stop()
     throw e
   }
-  return { endpoint, connectionString, accountName: AZURITE_ACCOUNT, accountKey: AZURITE_KEY, container, stop }
+  return { endpoint, connectionString, accountName: AZURITE_ACCOUNT, accountKey: AZURITE_KEY, container, stop, pid }
 }
 
 /** fake-gcs-server (in memory) with `bucket`: `{ endpoint, bucket, stop() }`. */
@@ -113,7 +113,7 @@ async function fakeGcs(bucket = 'test-bucket') {
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
   const args = ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'memory']
-  const stop = await serve(
+  const { stop, pid } = await serve(
     'fake-gcs-server',
     bin,
     [...args, '-public-host', `127.0.0.1:${port}`, '-log-level', 'warn'],
@@ -122,7 +122,7 @@ async function fakeGcs(bucket = 'test-bucket') {
   const body = JSON.stringify({ name: bucket })
   const headers = { 'content-type': 'application/json' }
   await created(`bucket ${bucket}`, await fetch(`${endpoint}/storage/v1/b`, { method: 'POST', headers, body }), stop)
-  return { endpoint, bucket, stop }
+  return { endpoint, bucket, stop, pid }
 }
 
 module.exports = { install, moto, azurite, fakeGcs }

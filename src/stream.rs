@@ -17,7 +17,7 @@ use bytes::{Buf, Bytes};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::{Env, Task};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
@@ -190,48 +190,64 @@ impl ReadInto {
     }
 }
 
+/// Copies into `buffer` what an async body already has (bytes left from the last frame, frames
+/// that are ready), without waiting. `None` when nothing is ready: the caller waits for a frame.
+/// Otherwise the bytes copied, whether the body ended, and its failure if it failed.
+fn fill_ready(r: &mut Reader, buffer: &mut [u8]) -> Option<(usize, bool, Option<Error>)> {
+    let Body::Async(body) = &mut r.body else { unreachable!("an async body") };
+    let want = (buffer.len() as u64).min(r.remaining) as usize;
+    let mut filled = 0;
+    while filled < want {
+        if r.pending.is_empty() {
+            match body.next().now_or_never() {
+                Some(Some(Ok(bytes))) => r.pending = bytes,
+                Some(Some(Err(e))) => return Some((filled, false, Some(e))),
+                Some(None) => return Some((filled, true, None)),
+                None if filled == 0 => return None,
+                None => break,
+            }
+            continue;
+        }
+        let n = r.pending.len().min(want - filled);
+        buffer[filled..filled + n].copy_from_slice(&r.pending[..n]);
+        r.pending.advance(n);
+        filled += n;
+    }
+    Some((filled, false, None))
+}
+
 /// One `read(buffer)` from an async body: copies what the source has, waiting only while nothing
 /// has been copied yet, so a slow network gives smaller chunks rather than later ones.
 async fn fill_async(reader: Slot, token: CancellationToken, mut buffer: Buffer) -> Result<u32> {
     let mut slot = reader.lock().await;
-    let Some(Reader { body: Body::Async(body), pending, remaining, .. }) = slot.as_mut() else {
-        return Err(not_open(&token));
-    };
-    let want = (buffer.len() as u64).min(*remaining) as usize;
-    let (mut filled, mut ended, mut failure) = (0, false, None);
-    while filled < want {
-        if pending.is_empty() {
-            let next = if filled == 0 {
-                tokio::select! {
-                    biased;
-                    _ = token.cancelled() => break,
-                    item = body.next() => item,
-                }
-            } else {
-                match body.next().now_or_never() {
-                    Some(item) => item,
-                    None => break,
-                }
-            };
-            match next {
-                Some(Ok(bytes)) => *pending = bytes,
-                Some(Err(e)) => {
-                    failure = Some(e);
-                    break;
-                }
-                None => {
-                    ended = true;
-                    break;
-                }
-            }
-            continue;
+    loop {
+        let Some(r @ Reader { body: Body::Async(_), .. }) = slot.as_mut() else {
+            return Err(not_open(&token));
+        };
+        if let Some((filled, ended, failure)) = fill_ready(r, &mut buffer) {
+            return Reader::settle(&mut slot, filled, ended, failure, &token);
         }
-        let n = pending.len().min(want - filled);
-        buffer[filled..filled + n].copy_from_slice(&pending[..n]);
-        pending.advance(n);
-        filled += n;
+        let Body::Async(body) = &mut r.body else { unreachable!("an async body") };
+        let next = tokio::select! {
+            biased;
+            _ = token.cancelled() => return Reader::settle(&mut slot, 0, false, None, &token),
+            item = body.next() => item,
+        };
+        match next {
+            Some(Ok(bytes)) => r.pending = bytes,
+            Some(Err(e)) => return Reader::settle(&mut slot, 0, false, Some(e), &token),
+            None => return Reader::settle(&mut slot, 0, true, None, &token),
+        }
     }
-    Reader::settle(&mut slot, filled, ended, failure, &token)
+}
+
+/// A read served at once from what an async body already has (`None`: wait for the network, or
+/// another read holds the body). Runs on the JS thread inside the runtime's context.
+fn read_now(reader: &Slot, token: &CancellationToken, buffer: &mut [u8]) -> Option<Result<u32>> {
+    let mut slot = reader.try_lock().ok()?;
+    let r = slot.as_mut().filter(|r| matches!(r.body, Body::Async(_)))?;
+    let (filled, ended, failure) = napi::bindgen_prelude::within_runtime_if_available(|| fill_ready(r, buffer))?;
+    Some(Reader::settle(&mut slot, filled, ended, failure, token))
 }
 
 impl Task for ReadInto {
@@ -273,6 +289,24 @@ fn install(
         cache_control: opened.cache_control,
         extra: opened.extra,
     })
+}
+
+/// Waits for an HTTP body's first frame before the stream is handed out, so the first `read()` is
+/// served at once on the JS thread (a response's first bytes usually follow its headers closely;
+/// this saves the consumer a round trip through the runtime).
+async fn first_frame(mut opened: Opened, token: &CancellationToken) -> Result<Opened> {
+    if let Body::Async(body) = &mut opened.body {
+        if opened.range.length > 0 {
+            let first = tokio::select! {
+                biased;
+                _ = token.cancelled() => return Err(Error::Aborted),
+                item = body.next() => item,
+            };
+            let rest = std::mem::replace(body, futures::stream::empty().boxed());
+            *body = futures::stream::iter(first).chain(rest.fuse()).boxed();
+        }
+    }
+    Ok(opened)
 }
 
 /// A blocking `open()`, run on the libuv thread pool.
@@ -317,6 +351,7 @@ impl NativeStream {
                     _ = token.cancelled() => Err(Error::Aborted),
                     opened = fut => opened,
                 }?;
+                let opened = first_frame(opened, &token).await?;
                 let mut slot = reader.lock().await;
                 Ok(install(&mut slot, &is_async, &token, opened)?)
             }),
@@ -327,15 +362,19 @@ impl NativeStream {
         }
     }
 
-    /// Reads the next bytes into `buffer` (up to its length); resolves with how many. Fails if the
-    /// source ends before every promised byte. Resolves 0 only when nothing is left to read.
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn read<'env>(&self, env: &'env Env, buffer: Buffer) -> napi::Result<PromiseRaw<'env, u32>> {
+    /// Reads the next bytes into `buffer` (up to its length): how many, at once when an HTTP body
+    /// already has bytes, else a promise of it. Fails if the source ends before every promised
+    /// byte. Gives 0 only when nothing is left to read.
+    #[napi(ts_return_type = "number | Promise<number>")]
+    pub fn read<'env>(&self, env: &'env Env, mut buffer: Buffer) -> napi::Result<Either<u32, PromiseRaw<'env, u32>>> {
         let (reader, token) = (self.reader.clone(), self.token.clone());
         if self.is_async.load(Ordering::Acquire) {
-            env.spawn_future(async move { Ok(fill_async(reader, token, buffer).await?) })
+            if let Some(n) = read_now(&reader, &token, &mut buffer) {
+                return Ok(Either::A(n?));
+            }
+            Ok(Either::B(env.spawn_future(async move { Ok(fill_async(reader, token, buffer).await?) })?))
         } else {
-            Ok(env.spawn(ReadInto { reader, token, buffer })?.promise_object())
+            Ok(Either::B(env.spawn(ReadInto { reader, token, buffer })?.promise_object()))
         }
     }
 

@@ -163,7 +163,7 @@ impl Service for Azure {
                 "Invalid metadata name {name:?}: Azure allows letters, digits and _, not starting with a digit"
             )));
         }
-        crate::providers::s3::check_header_metadata("Azure", name, value)
+        crate::providers::bucket::check_header_metadata("Azure", name, value)
     }
 
     fn max_parts(&self) -> u64 {

@@ -21,6 +21,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use napi_derive::napi;
 use object_store::path::Path;
+use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{
     Attribute, Attributes, ClientOptions, GetOptions, GetRange, GetResult, ObjectStore, ObjectStoreExt, PutPayload,
     RetryConfig,
@@ -233,6 +234,39 @@ pub fn storage_error(context: &str, e: object_store::Error) -> Error {
         }
         _ => Error::Provider(message),
     }
+}
+
+/// Metadata travels in HTTP headers (`x-amz-meta-*`, `x-goog-meta-*`, `x-ms-meta-*`): names must
+/// be tokens and values visible ASCII.
+pub fn check_header_metadata(service: &str, name: &str, value: &str) -> Result<()> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(Error::InvalidInput(format!(
+            "Invalid metadata name {name:?}: {service} allows letters, digits and -_."
+        )));
+    }
+    if !value.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic()) {
+        return Err(Error::InvalidInput(format!(
+            "Invalid metadata value for {name:?}: {service} allows printable ASCII only"
+        )));
+    }
+    Ok(())
+}
+
+/// A GET URL signed by `object_store`'s signer (S3, GCS), asking for `disposition` with the
+/// `response-content-disposition` parameter both services take.
+pub async fn signed_get(
+    signer: &dyn Signer,
+    key: &Path,
+    expires: Duration,
+    disposition: Option<&str>,
+) -> Result<String> {
+    let mut options = SignedUrlOptions::default();
+    if let Some(d) = disposition {
+        options.extra_query.push(("response-content-disposition".into(), d.into()));
+    }
+    let url = signer.signed_url_opts(http::Method::GET, key, expires, &options).await;
+    Ok(url.map_err(|e| Error::Provider(crate::error::with_causes(&e)))?.to_string())
 }
 
 /// The keys of an `object_store` listing under `prefix` after `after`, for services whose listing

@@ -14,7 +14,6 @@ use futures::stream::BoxStream;
 use futures::FutureExt;
 use object_store::gcp::GoogleCloudStorage;
 use object_store::path::Path;
-use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::ObjectStore;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
@@ -22,7 +21,9 @@ use serde_json::{json, Value};
 pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::{encode_key, listed_keys, Clients, Service, CONNECT, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{
+    encode_key, listed_keys, signed_get, Clients, Service, CONNECT, SMALL_REQUEST, UPLOAD_REQUEST,
+};
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
 /// GCS's longest signed URL lifetime (7 days, V4 signing).
@@ -118,12 +119,7 @@ impl Service for Gcs {
                     "Signed URLs need a service account key: give credentials or keyFilename".into(),
                 ));
             }
-            let mut options = SignedUrlOptions::default();
-            if let Some(d) = disposition {
-                options.extra_query.push(("response-content-disposition".into(), d.into()));
-            }
-            let url = self.store.signed_url_opts(http::Method::GET, key, expires, &options).await;
-            Ok(url.map_err(|e| Error::Provider(with_causes(&e)))?.to_string())
+            signed_get(self.store.as_ref(), key, expires, disposition).await
         }
         .boxed()
     }
@@ -189,7 +185,7 @@ impl Service for Gcs {
     }
 
     fn check_metadata(&self, name: &str, value: &str) -> Result<()> {
-        crate::providers::s3::check_header_metadata("GCS", name, value)
+        crate::providers::bucket::check_header_metadata("GCS", name, value)
     }
 
     fn max_parts(&self) -> u64 {

@@ -17,12 +17,11 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3;
 use object_store::path::Path;
-use object_store::signer::{SignedUrlOptions, Signer};
 use serde_json::json;
 
 use self::config::Settings;
 use crate::error::{Error, Result};
-use crate::providers::bucket::{Clients, Service, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{check_header_metadata, signed_get, Clients, Service, SMALL_REQUEST, UPLOAD_REQUEST};
 use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 
 /// S3's longest presigned URL lifetime (7 days).
@@ -34,22 +33,6 @@ struct S3 {
     signer: Arc<AmazonS3>,
     /// Raw requests (ACLs, listings).
     http: reqwest::Client,
-}
-
-/// S3 carries metadata in HTTP headers: names must be tokens and values visible ASCII.
-pub fn check_header_metadata(service: &str, name: &str, value: &str) -> Result<()> {
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(token) {
-        return Err(Error::InvalidInput(format!(
-            "Invalid metadata name {name:?}: {service} allows letters, digits and -_."
-        )));
-    }
-    if !value.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic()) {
-        return Err(Error::InvalidInput(format!(
-            "Invalid metadata value for {name:?}: {service} allows printable ASCII only"
-        )));
-    }
-    Ok(())
 }
 
 /// The service and its clients for a configuration.
@@ -110,15 +93,7 @@ impl Service for S3 {
         expires: Duration,
         disposition: Option<&'a str>,
     ) -> BoxFuture<'a, Result<String>> {
-        async move {
-            let mut options = SignedUrlOptions::default();
-            if let Some(d) = disposition {
-                options.extra_query.push(("response-content-disposition".into(), d.into()));
-            }
-            let url = self.signer.signed_url_opts(http::Method::GET, key, expires, &options).await;
-            Ok(url.map_err(|e| Error::Provider(e.to_string()))?.to_string())
-        }
-        .boxed()
+        signed_get(self.signer.as_ref(), key, expires, disposition).boxed()
     }
 
     fn set_visibility<'a>(&'a self, key: &'a str, public: bool) -> BoxFuture<'a, Result<VisibilityResult>> {
