@@ -162,6 +162,41 @@ describe('azure: objects shared with other clients', () => {
     assert.deepEqual(props.metadata, { external_id: 'ours-1', team: 'a' })
   })
 
+  it('lists and scans past blob names no method can address, with metadata from the listing', async () => {
+    const c = await freshContainer()
+    const p = new AzureStorageProvider(keyConfig(c))
+    const blobs = service.getContainerClient(c)
+    await blobs.getBlockBlobClient('legacy//double.txt').upload('odd', 3, { metadata: { external_id: 'odd-1' } })
+    await p.uploadFile({ external_id: 'fine-1', buffer: Buffer.from('fine'), key: 'legacy/fine.txt', metadata: { team: 'a' }, filename: 'f.txt' })
+    const [listed] = (await p.listFiles()).files
+    assert.deepEqual((await p.listFiles()).files.map((f) => f.key), ['legacy/fine.txt'])
+    assert.equal(listed.external_id, 'fine-1')
+    assert.equal(listed.contentType, 'text/plain')
+    assert.deepEqual(listed.metadata, { team: 'a' })
+    assert.equal(listed.size, 4)
+    assert.equal(listed.etag, (await p.findFileByExternalId('fine-1')).etag)
+    assert.equal(await p.findFileByExternalId('odd-1'), null)
+  })
+
+  it('pages thousands of blobs in key order with continuationToken', async () => {
+    const c = await freshContainer()
+    const p = new AzureStorageProvider(keyConfig(c))
+    const names = Array.from({ length: 1200 }, (_, i) => `many/${String(i).padStart(4, '0')}.txt`)
+    const blobs = service.getContainerClient(c)
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(names.slice(i, i + 50).map((n) => blobs.getBlockBlobClient(n).upload('x', 1, { metadata: { external_id: n } })))
+    }
+    const seen = []
+    let token
+    do {
+      const page = await p.listFiles({ prefix: 'many/', limit: 500, continuationToken: token })
+      seen.push(...page.files.map((f) => f.key))
+      token = page.hasMore ? page.continuationToken : undefined
+    } while (token)
+    assert.deepEqual(seen, names)
+    assert.equal((await p.findFileByExternalId('many/1199.txt')).key, 'many/1199.txt')
+  })
+
   it('hands out SAS URLs that Azurite accepts, with the disposition asked for', async () => {
     const data = pattern(100_000, 3)
     const r = await provider.uploadFile({ external_id: uniqueId(), buffer: data, key: 'dir/a b+c.bin' })

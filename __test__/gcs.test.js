@@ -184,6 +184,38 @@ describe('gcs: objects shared with other clients', () => {
     assert.equal(bytes.toString(), '{}')
   })
 
+  it('lists and scans past object names no method can address, with metadata from the listing', async () => {
+    const b = await freshBucket()
+    const p = providerFor(b)
+    await sdk.bucket(b).file('legacy//double.txt').save('odd', { resumable: false, metadata: { metadata: { external_id: 'odd-1' } } })
+    await p.uploadFile({ external_id: 'fine-1', buffer: Buffer.from('fine'), key: 'legacy/fine.txt', metadata: { team: 'a' }, filename: 'f.txt' })
+    const { files } = await p.listFiles()
+    assert.deepEqual(files.map((f) => f.key), ['legacy/fine.txt'])
+    assert.equal(files[0].external_id, 'fine-1')
+    assert.equal(files[0].contentType, 'text/plain')
+    assert.deepEqual(files[0].metadata, { team: 'a' })
+    assert.equal(files[0].size, 4)
+    assert.equal(await p.findFileByExternalId('odd-1'), null)
+  })
+
+  it('pages over a thousand objects in key order with continuationToken', async () => {
+    const b = await freshBucket()
+    const p = providerFor(b)
+    const names = Array.from({ length: 1100 }, (_, i) => `many/${String(i).padStart(4, '0')}.txt`)
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(names.slice(i, i + 50).map((n) => sdk.bucket(b).file(n).save('x', { resumable: false, metadata: { metadata: { external_id: n } } })))
+    }
+    const seen = []
+    let token
+    do {
+      const page = await p.listFiles({ prefix: 'many/', limit: 400, continuationToken: token })
+      seen.push(...page.files.map((f) => f.key))
+      token = page.hasMore ? page.continuationToken : undefined
+    } while (token)
+    assert.deepEqual(seen, names)
+    assert.equal((await p.findFileByExternalId('many/1099.txt')).key, 'many/1099.txt')
+  })
+
   it('keeps visibility in the allUsers ACL entry, as the original does', async () => {
     const r = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('p'), key: 'acl.txt', public: true })
     assert.equal(r.visibility, 'public')

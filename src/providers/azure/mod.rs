@@ -6,6 +6,7 @@
 //! object_store's signer cannot ask for a Content-Disposition.
 
 mod config;
+mod list;
 
 pub use self::config::AzureConfig;
 
@@ -19,13 +20,12 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
 use object_store::path::Path;
-use object_store::ObjectStore;
 use percent_encoding::utf8_percent_encode;
 use serde_json::json;
 
 use self::config::{Credential, Settings};
 use crate::error::{Error, Result};
-use crate::providers::bucket::{encode_key, listed_keys, Clients, Service, SEGMENT, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{encode_key, Clients, Listed, Service, CONNECT, SEGMENT, SMALL_REQUEST, UPLOAD_REQUEST};
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
 /// How long "public" lasts: the original's one-year SAS.
@@ -34,20 +34,25 @@ const PUBLIC_SECS: u64 = 365 * 24 * 3600;
 const SAS_VERSION: &str = "2021-08-06";
 
 struct Azure {
-    settings: Settings,
-    store: Arc<dyn ObjectStore>,
+    settings: Arc<Settings>,
+    /// Listings (see [`list`]).
+    http: reqwest::Client,
 }
 
 /// The service and its clients for a configuration.
 pub fn connect(c: &AzureConfig) -> Result<(Arc<dyn Service>, Clients)> {
     let settings = Settings::new(c)?;
-    let store: Arc<dyn ObjectStore> = Arc::new(settings.store(Some(SMALL_REQUEST))?);
     let clients = Clients {
-        store: store.clone(),
+        store: Arc::new(settings.store(Some(SMALL_REQUEST))?),
         reader: Arc::new(settings.store(None)?),
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST))?),
     };
-    Ok((Arc::new(Azure { settings, store }), clients))
+    let http = reqwest::Client::builder()
+        .connect_timeout(CONNECT)
+        .timeout(SMALL_REQUEST)
+        .build()
+        .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
+    Ok((Arc::new(Azure { settings: Arc::new(settings), http }), clients))
 }
 
 impl Azure {
@@ -90,8 +95,8 @@ impl Service for Azure {
         format!("{}/{}", self.settings.public_base, encode_key(key))
     }
 
-    fn keys(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<String>> {
-        listed_keys(self.store.clone(), prefix, after)
+    fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>> {
+        list::blobs(self.http.clone(), self.settings.clone(), prefix, after)
     }
 
     fn max_expiry(&self) -> u64 {

@@ -99,8 +99,10 @@ pub trait Service: Send + Sync + 'static {
     /// The URL of `key` without credentials (works for public objects, or through a CDN).
     fn public_url(&self, key: &str) -> String;
 
-    /// The stored keys starting with `prefix`, in key order, after `after` when given.
-    fn keys(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<String>>;
+    /// The stored objects whose keys start with `prefix`, in key order, after `after` when given,
+    /// with their metadata where the listing carries it. Every key as stored, even ones no method
+    /// can address (object_store's listings fail whole pages on those).
+    fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>>;
 
     /// The longest lifetime of a signed URL, in seconds.
     fn max_expiry(&self) -> u64;
@@ -147,15 +149,30 @@ pub struct Bucket {
     clients: Clients,
 }
 
-/// An object's metadata, as a HEAD (or the headers of a GET) reports it.
-struct Head {
-    meta: object_store::ObjectMeta,
-    attributes: Attributes,
+/// An object's metadata, as a HEAD, the headers of a GET, or a listing that carries metadata
+/// (Azure, GCS) reports it.
+pub struct Head {
+    pub size: u64,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    pub e_tag: Option<String>,
+    /// Content type, cache control and user metadata.
+    pub attributes: Attributes,
+}
+
+/// One object of a listing: its key, and its metadata when the listing carries it.
+pub struct Listed {
+    pub key: String,
+    pub head: Option<Head>,
 }
 
 impl Head {
     fn of(r: &GetResult) -> Head {
-        Head { meta: r.meta.clone(), attributes: r.attributes.clone() }
+        Head {
+            size: r.meta.size,
+            last_modified: r.meta.last_modified,
+            e_tag: r.meta.e_tag.clone(),
+            attributes: r.attributes.clone(),
+        }
     }
 
     fn external_id(&self) -> Option<&str> {
@@ -269,28 +286,6 @@ pub async fn signed_get(
     Ok(url.map_err(|e| Error::Provider(crate::error::with_causes(&e)))?.to_string())
 }
 
-/// The keys of an `object_store` listing under `prefix` after `after`, for services whose listing
-/// `object_store` reads whole. Its prefixes are whole path segments, so the listing starts at the
-/// prefix's directory and the rest is matched here; so is `after`, which some servers ignore.
-pub fn listed_keys(
-    store: Arc<dyn ObjectStore>,
-    prefix: String,
-    after: Option<String>,
-) -> BoxStream<'static, Result<String>> {
-    let dir = prefix.rfind('/').map(|i| Path::from(&prefix[..i]));
-    let listing = match after.as_deref().map(Path::parse) {
-        Some(Ok(offset)) => store.list_with_offset(dir.as_ref(), &offset),
-        _ => store.list(dir.as_ref()),
-    };
-    listing
-        .map_ok(|meta| meta.location.to_string())
-        .map_err(|e| storage_error("Failed to list objects", e))
-        .try_filter(move |key| {
-            std::future::ready(key.starts_with(&prefix) && after.as_ref().is_none_or(|a| key.as_str() > a.as_str()))
-        })
-        .boxed()
-}
-
 impl Bucket {
     fn record(&self, key: &str, h: &Head) -> FileRecord {
         let metadata: Metadata = h
@@ -307,12 +302,12 @@ impl Bucket {
             external_id: h.external_id().unwrap_or_default().to_string(),
             key: key.to_string(),
             url: self.service.public_url(key),
-            size: h.meta.size as f64,
+            size: h.size as f64,
             content_type: h
                 .attribute(&Attribute::ContentType)
                 .unwrap_or_else(|| crate::content_type::DEFAULT.to_string()),
-            last_modified_ms: Some(h.meta.last_modified.timestamp_millis() as f64),
-            etag: h.meta.e_tag.clone(),
+            last_modified_ms: Some(h.last_modified.timestamp_millis() as f64),
+            etag: h.e_tag.clone(),
             metadata: Some(metadata),
             visibility: None,
             public_url: None,
@@ -360,18 +355,24 @@ impl Bucket {
     }
 
     /// The stored objects whose keys start with `prefix`, in key order after `after`, with each
-    /// one's metadata. Objects that cannot be read (deleted since the listing, refused, keys no
-    /// method could address) are left out, as the original's scan skipped them.
+    /// one's metadata (a HEAD each where the listing has none). Objects that cannot be read
+    /// (deleted since the listing, refused) and keys no method could address are left out, as the
+    /// original's scan skipped them.
     fn records(self: &Arc<Self>, prefix: Option<&str>, after: Option<&str>) -> BoxStream<'static, Result<FileRecord>> {
-        let keys = self.service.clone().keys(prefix.unwrap_or("").to_string(), after.map(str::to_string));
+        let listed = self.service.clone().list(prefix.unwrap_or("").to_string(), after.map(str::to_string));
         let bucket = self.clone();
-        keys.try_filter(|key: &String| std::future::ready(!key.starts_with(INDEX_ROOT)))
-            .map_ok(move |key| {
+        listed
+            .try_filter(|l: &Listed| std::future::ready(!l.key.starts_with(INDEX_ROOT) && path(&l.key).is_ok()))
+            .map_ok(move |Listed { key, head }| {
                 let bucket = bucket.clone();
                 async move {
-                    match bucket.head(&key).await {
+                    let head = match head {
+                        Some(h) => Ok(Some(h)),
+                        None => bucket.head(&key).await,
+                    };
+                    match head {
                         Ok(head) => Ok(head.map(|h| bucket.record(&key, &h))),
-                        Err(Error::NotFound(_) | Error::InvalidKey { .. } | Error::Unauthorized(_)) => Ok(None),
+                        Err(Error::NotFound(_) | Error::Unauthorized(_)) => Ok(None),
                         Err(e) => Err(e),
                     }
                 }
@@ -509,7 +510,7 @@ impl Bucket {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             // The services answer 416 to a range past the end: say so in the shared words.
             Err(e) => match (req, self.head(key).await) {
-                (Some(r), Ok(Some(h))) if r.start >= h.meta.size => Err(r.resolve(h.meta.size).unwrap_err()),
+                (Some(r), Ok(Some(h))) if r.start >= h.size => Err(r.resolve(h.size).unwrap_err()),
                 _ => Err(storage_error("Failed to create file stream", e)),
             },
         }

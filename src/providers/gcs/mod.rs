@@ -1,20 +1,24 @@
 //! Google Cloud Storage (spec §3.5): what it does its own way, on `object_store`'s
 //! GoogleCloudStorage client. The provider itself is [`crate::providers::bucket`].
 //!
-//! Visibility is the object's ACL entry for `allUsers`, read and changed through the JSON API
-//! (object_store has no ACL API), with the same token as every other request.
+//! Listings and visibility go through the JSON API, with the same token as every other request:
+//! object_store has no ACL API, and its listing fails whole pages on names it cannot represent
+//! (such as `a//b`) and drops the metadata the JSON listing returns with each object (which saves a
+//! HEAD per object). Visibility is the object's ACL entry for `allUsers`.
 
 mod config;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use object_store::gcp::GoogleCloudStorage;
 use object_store::path::Path;
-use object_store::ObjectStore;
+use object_store::{Attribute, Attributes};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
@@ -22,7 +26,7 @@ pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{with_causes, Error, Result};
 use crate::providers::bucket::{
-    encode_key, listed_keys, signed_get, Clients, Service, CONNECT, SMALL_REQUEST, UPLOAD_REQUEST,
+    encode_key, signed_get, Clients, Head, Listed, Service, CONNECT, SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -54,11 +58,11 @@ pub fn connect(c: &GcsConfig) -> Result<(Arc<dyn Service>, Clients)> {
 }
 
 impl Gcs {
-    /// A JSON API request about `key`'s ACL (`suffix` after `/acl`): the status and the JSON body.
-    async fn acl(&self, method: reqwest::Method, key: &str, suffix: &str, body: Option<Value>) -> Result<(u16, Value)> {
+    /// A JSON API request about the bucket's objects (`path` after `/o`): the status and the JSON
+    /// body.
+    async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
         let s = &self.settings;
-        let object = utf8_percent_encode(key, NON_ALPHANUMERIC);
-        let url = format!("{}/storage/v1/b/{}/o/{object}/acl{suffix}", s.base, s.bucket);
+        let url = format!("{}/storage/v1/b/{}/o{path}", s.base, s.bucket);
         let token = self.store.credentials().get_credential().await;
         let token = token.map_err(|e| Error::Unauthorized(format!("Failed to get a GCS token: {e}")))?;
         let mut req = self.http.request(method, url);
@@ -75,6 +79,78 @@ impl Gcs {
         let text = resp.text().await.map_err(failed)?;
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
+
+    /// A request about `key`'s ACL (`suffix` after `/acl`).
+    async fn acl(&self, method: reqwest::Method, key: &str, suffix: &str, body: Option<Value>) -> Result<(u16, Value)> {
+        let object = utf8_percent_encode(key, NON_ALPHANUMERIC);
+        self.api(method, &format!("/{object}/acl{suffix}"), body).await
+    }
+
+    /// One page of the JSON listing (objects.list) and the token of the next.
+    async fn page(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<(Vec<Listed>, Option<String>)> {
+        let mut query = vec![
+            ("maxResults", "1000"),
+            ("fields", "items(name,size,updated,md5Hash,etag,contentType,cacheControl,metadata),nextPageToken"),
+        ];
+        if !prefix.is_empty() {
+            query.push(("prefix", prefix));
+        }
+        match (token, after) {
+            (Some(t), _) => query.push(("pageToken", t)),
+            (None, Some(a)) => query.push(("startOffset", a)),
+            (None, None) => {}
+        }
+        let query: Vec<String> =
+            query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC))).collect();
+        let (status, body) = self.api(reqwest::Method::GET, &format!("?{}", query.join("&")), None).await?;
+        if !(200..300).contains(&status) {
+            let message = format!("Failed to list objects: {}", describe(status, &body));
+            return Err(if matches!(status, 401 | 403) {
+                Error::Unauthorized(message)
+            } else {
+                Error::Provider(message)
+            });
+        }
+        // startOffset is inclusive (and some servers ignore it).
+        let after = |l: &Listed| after.is_none_or(|a| l.key.as_str() > a);
+        let items = body["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let listed = items.iter().filter_map(object).filter(after).collect();
+        Ok((listed, body["nextPageToken"].as_str().filter(|t| !t.is_empty()).map(str::to_string)))
+    }
+}
+
+/// An object of the JSON listing, with its metadata. The ETag is the XML API's (the MD5 in hex)
+/// where there is an MD5, so it matches what a HEAD reports; composite objects keep the JSON one.
+fn object(item: &Value) -> Option<Listed> {
+    let text = |field: &str| item[field].as_str().filter(|v| !v.is_empty());
+    let mut attributes = Attributes::new();
+    if let Some(t) = text("contentType") {
+        attributes.insert(Attribute::ContentType, t.to_string().into());
+    }
+    if let Some(c) = text("cacheControl") {
+        attributes.insert(Attribute::CacheControl, c.to_string().into());
+    }
+    for (name, value) in item["metadata"].as_object().into_iter().flatten() {
+        attributes
+            .insert(Attribute::Metadata(name.clone().into()), value.as_str().unwrap_or_default().to_string().into());
+    }
+    let md5 = text("md5Hash").and_then(|m| BASE64.decode(m).ok());
+    let e_tag = match md5 {
+        Some(md5) => Some(format!("\"{}\"", md5.iter().map(|b| format!("{b:02x}")).collect::<String>())),
+        None => text("etag").map(|e| format!("\"{e}\"")),
+    };
+    let head = Head {
+        size: text("size")?.parse().ok()?,
+        last_modified: chrono::DateTime::parse_from_rfc3339(text("updated")?).ok()?.to_utc(),
+        e_tag,
+        attributes,
+    };
+    Some(Listed { key: text("name")?.to_string(), head: Some(head) })
 }
 
 /// The message of a JSON API error (`{"error": {"message": …}}`), or the status.
@@ -99,8 +175,17 @@ impl Service for Gcs {
         format!("{}/{}", self.settings.public_base, encode_key(key))
     }
 
-    fn keys(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<String>> {
-        listed_keys(self.store.clone() as Arc<dyn ObjectStore>, prefix, after)
+    fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>> {
+        futures::stream::try_unfold(Some(None), move |token: Option<Option<String>>| {
+            let (gcs, prefix, after) = (self.clone(), prefix.clone(), after.clone());
+            async move {
+                let Some(token) = token else { return Ok(None) };
+                let (listed, next) = gcs.page(&prefix, after.as_deref(), token.as_deref()).await?;
+                Ok(Some((futures::stream::iter(listed.into_iter().map(Ok)), next.map(Some))))
+            }
+        })
+        .try_flatten()
+        .boxed()
     }
 
     fn max_expiry(&self) -> u64 {

@@ -21,7 +21,9 @@ use serde_json::json;
 
 use self::config::Settings;
 use crate::error::{Error, Result};
-use crate::providers::bucket::{check_header_metadata, signed_get, Clients, Service, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{
+    check_header_metadata, signed_get, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
+};
 use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 
 /// S3's longest presigned URL lifetime (7 days).
@@ -61,7 +63,7 @@ impl Service for S3 {
         self.settings.public_url(key)
     }
 
-    fn keys(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<String>> {
+    fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>> {
         enum Next {
             First(Option<String>),
             Token(String),
@@ -76,7 +78,9 @@ impl Service for S3 {
                     Next::Done => return Ok(None),
                 };
                 let next = page.next.map_or(Next::Done, Next::Token);
-                Ok(Some((futures::stream::iter(page.keys.into_iter().map(Ok)), next)))
+                // S3 listings carry no user metadata: each object gets a HEAD.
+                let listed = page.keys.into_iter().map(|key| Ok(Listed { key, head: None }));
+                Ok(Some((futures::stream::iter(listed), next)))
             }
         })
         .try_flatten()
