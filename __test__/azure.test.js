@@ -86,6 +86,7 @@ describe('azure: configuration', () => {
     const s = await bySas.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('via SAS'), key: 'sas.txt' })
     assert.equal(await collect((await byKey.getFileStream(s.key)).stream).then(String), 'via SAS')
     assert.equal((await bySas.findFileByExternalId(s.external_id)).key, 'sas.txt')
+    assert.deepEqual((await bySas.listFiles({ sortBy: 'key' })).files.map((f) => f.key), ['cs.txt', 'sas.txt'])
     // A SAS token cannot sign new URLs; the configured one is never handed out.
     await assert.rejects(bySas.getFileUrl('sas.txt'), {
       message: 'Failed to generate file URL: Failed to generate SAS token: Account key required for SAS token generation',
