@@ -25,7 +25,9 @@ use serde_json::json;
 
 use self::config::{Credential, Settings};
 use crate::error::{Error, Result};
-use crate::providers::bucket::{encode_key, Clients, Listed, Service, CONNECT, SEGMENT, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{
+    encode_key, http_client, Clients, Listed, Service, SEGMENT, SMALL_REQUEST, UPLOAD_REQUEST,
+};
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
 /// How long "public" lasts: the original's one-year SAS.
@@ -47,11 +49,7 @@ pub fn connect(c: &AzureConfig) -> Result<(Arc<dyn Service>, Clients)> {
         reader: Arc::new(settings.store(None)?),
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST))?),
     };
-    let http = reqwest::Client::builder()
-        .connect_timeout(CONNECT)
-        .timeout(SMALL_REQUEST)
-        .build()
-        .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
+    let http = http_client()?;
     Ok((Arc::new(Azure { settings: Arc::new(settings), http }), clients))
 }
 

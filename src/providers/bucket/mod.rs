@@ -72,6 +72,16 @@ pub fn client_options(url: &str, timeout: Option<Duration>) -> ClientOptions {
     }
 }
 
+/// A client for the raw requests a service makes itself (listings, ACLs), with the limits of
+/// small requests.
+pub fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT)
+        .timeout(SMALL_REQUEST)
+        .build()
+        .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))
+}
+
 /// Three quick retries (which also resume a body cut off mid-stream, however late), so a failing
 /// service is reported within seconds, not the default three minutes.
 pub fn retry() -> RetryConfig {
@@ -135,7 +145,7 @@ pub trait Service: Send + Sync + 'static {
 
 /// A service's `object_store` clients, all for the same bucket.
 pub struct Clients {
-    /// Small requests: HEAD, delete, index objects, listings.
+    /// Small requests: HEAD, delete, index objects.
     pub store: Arc<dyn ObjectStore>,
     /// Streamed reads, without a time limit: the consumer sets their pace.
     pub reader: Arc<dyn ObjectStore>,

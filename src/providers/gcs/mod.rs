@@ -26,7 +26,7 @@ pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{with_causes, Error, Result};
 use crate::providers::bucket::{
-    encode_key, signed_get, Clients, Head, Listed, Service, CONNECT, SMALL_REQUEST, UPLOAD_REQUEST,
+    encode_key, http_client, signed_get, Clients, Head, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -49,11 +49,7 @@ pub fn connect(c: &GcsConfig) -> Result<(Arc<dyn Service>, Clients)> {
         reader: Arc::new(settings.store(None)?),
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST))?),
     };
-    let http = reqwest::Client::builder()
-        .connect_timeout(CONNECT)
-        .timeout(SMALL_REQUEST)
-        .build()
-        .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
+    let http = http_client()?;
     Ok((Arc::new(Gcs { settings, store, http }), clients))
 }
 

@@ -22,7 +22,7 @@ use serde_json::json;
 use self::config::Settings;
 use crate::error::{Error, Result};
 use crate::providers::bucket::{
-    check_header_metadata, signed_get, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
+    check_header_metadata, http_client, signed_get, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 
@@ -46,11 +46,7 @@ pub fn connect(c: &S3Config) -> Result<(Arc<dyn Service>, Clients)> {
         reader: Arc::new(settings.store(None, None)?),
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST), settings.default_acl.as_deref())?),
     };
-    let http = reqwest::Client::builder()
-        .connect_timeout(crate::providers::bucket::CONNECT)
-        .timeout(SMALL_REQUEST)
-        .build()
-        .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))?;
+    let http = http_client()?;
     Ok((Arc::new(S3 { settings, signer: store, http }), clients))
 }
 
