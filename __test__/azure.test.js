@@ -179,6 +179,28 @@ describe('azure: objects shared with other clients', () => {
     assert.equal(await p.findFileByExternalId('odd-1'), null)
   })
 
+  it('reads metadata whatever its names (lower-cased, as a HEAD reports them)', async () => {
+    const c = await freshContainer()
+    const p = new AzureStorageProvider(keyConfig(c))
+    const metadata = { external_id: 'meta-1', NextMarker: 'zzz', Blob: 'b', Metadata: 'm', Owner: 'Al &amp; <b>' }
+    await service.getContainerClient(c).getBlockBlobClient('m/one.txt').upload('1', 1, { metadata })
+    await service.getContainerClient(c).getBlockBlobClient('m/two.txt').upload('2', 1, { metadata: { external_id: 'meta-2' } })
+    const expected = { nextmarker: 'zzz', blob: 'b', metadata: 'm', owner: 'Al &amp; <b>' }
+    const { files } = await p.listFiles({ prefix: 'm/' })
+    assert.deepEqual(files.map((f) => [f.key, f.external_id]), [['m/one.txt', 'meta-1'], ['m/two.txt', 'meta-2']])
+    assert.deepEqual(files[0].metadata, expected)
+    assert.deepEqual((await p.findFileByExternalId('meta-1')).metadata, expected) // by the scan
+    assert.deepEqual((await p.findFileByExternalId('meta-1')).metadata, expected) // by the index and a HEAD
+  })
+
+  it('makes an upload with public: true readable through its SAS URL', async () => {
+    const r = await provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('shared'), key: 'pub/one.txt', public: true })
+    assert.equal(r.visibility, 'temporary-public')
+    assert.ok(r.publicUrl.includes('sig='))
+    assert.equal(await (await fetch(r.publicUrl)).text(), 'shared')
+    assert.equal(new URL(r.publicUrl).searchParams.get('st'), null, 'no start time (clock skew)')
+  })
+
   it('pages thousands of blobs in key order with continuationToken', async () => {
     const c = await freshContainer()
     const p = new AzureStorageProvider(keyConfig(c))

@@ -98,7 +98,7 @@ describe('gcs: configuration and signed URLs', () => {
     // Written through the shim; signed for fake-gcs-server itself.
     await providerFor(bucket).uploadFile({ external_id: uniqueId(), buffer: data, key: 'dir/a b+c.bin' })
     const url = new URL(await p.getFileUrl('dir/a b+c.bin', 600, { disposition: 'attachment' }))
-    assert.equal(`${url.origin}${url.pathname}`, `${server.endpoint}/${bucket}/dir/a%20b+c.bin`)
+    assert.equal(`${url.origin}${url.pathname}`, `${server.endpoint}/${bucket}/dir/a%20b%2Bc.bin`)
     assert.equal(url.searchParams.get('X-Goog-Expires'), '600')
     assert.equal(url.searchParams.get('response-content-disposition'), 'attachment')
     assert.match(url.searchParams.get('X-Goog-Credential'), /^tester@test-project\.iam\.gserviceaccount\.com\/\d{8}\//)
@@ -109,6 +109,22 @@ describe('gcs: configuration and signed URLs', () => {
     assert.equal(res.status, 200)
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(data))
     await assert.rejects(p.getFileUrl('k', 604801), /Invalid expiresIn 604801: expected a whole number of seconds from 1 to 604800/)
+  })
+
+  it('signs keys with ?, #, % and + for the object they name', async () => {
+    const bucket = await freshBucket()
+    const p = new GCPStorageProvider({ projectId: 'test', bucket, apiEndpoint: server.endpoint, credentials })
+    const writer = providerFor(bucket)
+    for (const [i, key] of ['odd/a?b.txt', 'odd/a#b.txt', 'odd/100%.txt', 'odd/a+b c.txt'].entries()) {
+      await writer.uploadFile({ external_id: `odd-${i}`, buffer: Buffer.from(key), key })
+      const url = await p.getFileUrl(key)
+      assert.ok(signatureValid(url, publicKey), key)
+      const res = await fetch(url)
+      assert.equal(res.status, 200, key)
+      assert.equal(await res.text(), key)
+    }
+    await writer.uploadFile({ external_id: 'odd-plain', buffer: Buffer.from('plain'), key: 'odd/a' })
+    assert.equal(await (await fetch(await p.getFileUrl('odd/a?b.txt'))).text(), 'odd/a?b.txt')
   })
 
   it('refuses to sign without a key, without asking the network', async () => {
@@ -214,6 +230,15 @@ describe('gcs: objects shared with other clients', () => {
     } while (token)
     assert.deepEqual(seen, names)
     assert.equal((await p.findFileByExternalId('many/1099.txt')).key, 'many/1099.txt')
+  })
+
+  it('reads metadata names lower-cased, as a HEAD reports them', async () => {
+    const b = await freshBucket()
+    const p = providerFor(b)
+    await sdk.bucket(b).file('m/one.txt').save('1', { resumable: false, metadata: { metadata: { external_id: 'meta-1', Owner: 'Al' } } })
+    assert.deepEqual((await p.listFiles({ prefix: 'm/' })).files[0].metadata, { owner: 'Al' })
+    assert.deepEqual((await p.findFileByExternalId('meta-1')).metadata, { owner: 'Al' }) // by the scan
+    assert.deepEqual((await p.findFileByExternalId('meta-1')).metadata, { owner: 'Al' }) // by the index and a HEAD
   })
 
   it('keeps visibility in the allUsers ACL entry, as the original does', async () => {

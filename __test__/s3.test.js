@@ -531,6 +531,21 @@ describe('s3: against moto', () => {
     }
   })
 
+  it('fails, never ends short, when the connection keeps dropping', async () => {
+    const data = pattern(2 * MiB, 7)
+    const { key } = await provider.uploadFile({ external_id: uniqueId(), buffer: data, key: 'faults/drops.bin' })
+    for (const responseType of ['node', 'web']) {
+      // More drops than the client retries: the stream must error, whatever it delivered.
+      proxy.set({ drop: 300 * 1024, times: 50 })
+      try {
+        const s = await provider.getFileStream(key, { responseType })
+        await assert.rejects(collect(s.stream), { message: /Failed to read file stream/ })
+      } finally {
+        proxy.set({})
+      }
+    }
+  })
+
   it('times out and aborts mid-stream', async () => {
     const data = pattern(2 * MiB, 6)
     const { key } = await provider.uploadFile({ external_id: uniqueId(), buffer: data, key: 'faults/stall.bin' })

@@ -263,20 +263,22 @@ impl Task for ReadInto {
     }
 }
 
-/// Makes an opened body readable and returns its metadata. A `cancel()` that raced the open wins:
-/// the body is dropped here, so nothing stays open waiting for GC.
+/// Makes an opened body readable (`first`: bytes already taken from it) and returns its metadata.
+/// A `cancel()` that raced the open wins: the body is dropped here, so nothing stays open waiting
+/// for GC.
 fn install(
     slot: &mut Option<Reader>,
     is_async: &AtomicBool,
     token: &CancellationToken,
     opened: Opened,
+    first: Bytes,
 ) -> Result<StreamInfo> {
     if token.is_cancelled() {
         return Err(Error::Aborted);
     }
     let range = opened.range;
     is_async.store(matches!(opened.body, Body::Async(_)), Ordering::Release);
-    *slot = Some(Reader { body: opened.body, pending: Bytes::new(), expected: range.length, remaining: range.length });
+    *slot = Some(Reader { body: opened.body, pending: first, expected: range.length, remaining: range.length });
     Ok(StreamInfo {
         content_type: opened.content_type,
         content_length: range.length as f64,
@@ -293,20 +295,25 @@ fn install(
 
 /// Waits for an HTTP body's first frame before the stream is handed out, so the first `read()` is
 /// served at once on the JS thread (a response's first bytes usually follow its headers closely;
-/// this saves the consumer a round trip through the runtime).
-async fn first_frame(mut opened: Opened, token: &CancellationToken) -> Result<Opened> {
-    if let Body::Async(body) = &mut opened.body {
-        if opened.range.length > 0 {
-            let first = tokio::select! {
-                biased;
-                _ = token.cancelled() => return Err(Error::Aborted),
-                item = body.next() => item,
-            };
-            let rest = std::mem::replace(body, futures::stream::empty().boxed());
-            *body = futures::stream::iter(first).chain(rest.fuse()).boxed();
+/// this saves the consumer a round trip through the runtime). A body that fails or ends at once is
+/// left as one that does so on the first read.
+async fn first_frame(opened: &mut Opened, token: &CancellationToken) -> Result<Bytes> {
+    let Body::Async(body) = &mut opened.body else { return Ok(Bytes::new()) };
+    if opened.range.length == 0 {
+        return Ok(Bytes::new());
+    }
+    let first = tokio::select! {
+        biased;
+        _ = token.cancelled() => return Err(Error::Aborted),
+        item = body.next() => item,
+    };
+    match first {
+        Some(Ok(bytes)) => Ok(bytes),
+        other => {
+            *body = futures::stream::iter(other).boxed();
+            Ok(Bytes::new())
         }
     }
-    Ok(opened)
 }
 
 /// A blocking `open()`, run on the libuv thread pool.
@@ -328,7 +335,7 @@ impl Task for OpenTask {
         }
         let opened = open()?;
         let mut slot = self.reader.blocking_lock();
-        Ok(install(&mut slot, &self.is_async, &self.token, opened)?)
+        Ok(install(&mut slot, &self.is_async, &self.token, opened, Bytes::new())?)
     }
 
     fn resolve(&mut self, _env: Env, info: StreamInfo) -> napi::Result<StreamInfo> {
@@ -351,9 +358,10 @@ impl NativeStream {
                     _ = token.cancelled() => Err(Error::Aborted),
                     opened = fut => opened,
                 }?;
-                let opened = first_frame(opened, &token).await?;
+                let mut opened = opened;
+                let first = first_frame(&mut opened, &token).await?;
                 let mut slot = reader.lock().await;
-                Ok(install(&mut slot, &is_async, &token, opened)?)
+                Ok(install(&mut slot, &is_async, &token, opened, first)?)
             }),
             Opener::Blocking(open) => {
                 let task = OpenTask { open: Some(open), reader, is_async, token };

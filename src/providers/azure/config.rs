@@ -28,10 +28,18 @@ const DEV_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz
 
 /// How requests are signed.
 pub enum Credential {
-    /// The account key (base64), which can also sign SAS URLs.
-    Key(String),
+    /// The account key, as given (base64) and decoded; it also signs SAS URLs and listings.
+    Key { base64: String, secret: Vec<u8> },
     /// A SAS token given by the user, sent with every request; it cannot sign new URLs.
     Sas(String),
+}
+
+/// An account key credential; the key must be base64.
+fn key(base64: &str) -> Result<Credential> {
+    use base64::Engine;
+    let secret = base64::engine::general_purpose::STANDARD.decode(base64);
+    let secret = secret.map_err(|_| Error::InvalidInput("Invalid Azure account key: expected base64".into()))?;
+    Ok(Credential::Key { base64: base64.to_string(), secret })
 }
 
 /// A checked configuration.
@@ -65,19 +73,26 @@ impl Settings {
             let get = connection_string(&cs);
             if get("UseDevelopmentStorage").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
                 let url = "http://127.0.0.1:10000/devstoreaccount1".to_string();
-                (DEV_ACCOUNT.to_string(), Credential::Key(DEV_KEY.into()), url)
+                (DEV_ACCOUNT.to_string(), key(DEV_KEY)?, url)
             } else {
                 let endpoint = get("BlobEndpoint").map(|e| e.trim_end_matches('/').to_string());
-                // A SAS connection string may name the account only in its endpoint's host.
-                let from_host =
-                    endpoint.as_deref().and_then(|e| e.split("://").nth(1)?.split('.').next().map(str::to_string));
+                // A SAS connection string may name the account only in its endpoint: the host's
+                // first label, or the first path segment after an IP address (Azurite).
+                let from_endpoint = endpoint.as_deref().and_then(|e| {
+                    let rest = e.split_once("://")?.1;
+                    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+                    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+                    let ip = host.parse::<std::net::IpAddr>().is_ok() || host == "localhost";
+                    let name = if ip { path.split('/').next() } else { host.split('.').next() };
+                    name.filter(|n| !n.is_empty()).map(str::to_string)
+                });
                 let account = get("AccountName")
                     .or_else(|| given(&c.account_name))
-                    .or(from_host)
+                    .or(from_endpoint)
                     .ok_or_else(|| Error::InvalidInput("Azure connection string is missing AccountName".into()))?;
                 let credential = match (get("AccountKey"), get("SharedAccessSignature")) {
-                    (Some(key), _) => Credential::Key(key),
-                    (None, Some(sas)) => Credential::Sas(sas),
+                    (Some(k), _) => key(&k)?,
+                    (None, Some(sas)) => Credential::Sas(sas.trim_start_matches('?').to_string()),
                     (None, None) => {
                         return Err(Error::InvalidInput(
                             "Azure connection string has neither AccountKey nor SharedAccessSignature".into(),
@@ -93,7 +108,7 @@ impl Settings {
             }
         } else {
             let credential = match (given(&c.account_key), given(&c.sas_token)) {
-                (Some(key), _) => Credential::Key(key),
+                (Some(k), _) => key(&k)?,
                 (None, Some(sas)) => Credential::Sas(sas.trim_start_matches('?').to_string()),
                 (None, None) => {
                     return Err(Error::InvalidInput(
@@ -105,12 +120,6 @@ impl Settings {
             let url = format!("https://{account}.blob.core.windows.net");
             (account, credential, url)
         };
-        if let Credential::Key(key) = &credential {
-            use base64::Engine;
-            if base64::engine::general_purpose::STANDARD.decode(key).is_err() {
-                return Err(Error::InvalidInput("Invalid Azure account key: expected base64".into()));
-            }
-        }
         // An endpoint given in the config wins over the default address.
         let account_url = optional_url(&c.endpoint).unwrap_or(account_url);
         let public_base = optional_url(&c.cdn_url).unwrap_or_else(|| format!("{account_url}/{container}"));
@@ -127,7 +136,7 @@ impl Settings {
             .with_client_options(client_options(&self.account_url, timeout))
             .with_retry(retry());
         let builder = match &self.credential {
-            Credential::Key(key) => builder.with_access_key(key),
+            Credential::Key { base64, .. } => builder.with_access_key(base64),
             Credential::Sas(sas) => builder.with_config(AzureConfigKey::SasKey, sas),
         };
         builder.build().map_err(|e| Error::InvalidInput(format!("Invalid Azure configuration: {e}")))
@@ -157,12 +166,20 @@ mod tests {
             Some("DefaultEndpointsProtocol=http;AccountName=dev;AccountKey=a2V5;EndpointSuffix=example.net".into());
         let s = Settings::new(&c).unwrap();
         assert_eq!((s.account.as_str(), s.account_url.as_str()), ("dev", "http://dev.blob.example.net"));
-        assert!(matches!(s.credential, Credential::Key(ref k) if k == "a2V5"));
+        assert!(
+            matches!(s.credential, Credential::Key { ref base64, ref secret } if base64 == "a2V5" && secret == b"key")
+        );
         c.connection_string =
             Some("BlobEndpoint=https://other.blob.core.windows.net/;SharedAccessSignature=sv=1&sig=x".into());
         let s = Settings::new(&c).unwrap();
         assert_eq!((s.account.as_str(), s.public_base.as_str()), ("acct", "https://other.blob.core.windows.net/files"));
         assert!(matches!(s.credential, Credential::Sas(ref q) if q == "sv=1&sig=x"));
+        c.account_name = None;
+        c.connection_string =
+            Some("BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;SharedAccessSignature=?sv=1".into());
+        let s = Settings::new(&c).unwrap();
+        assert_eq!(s.account, "devstoreaccount1");
+        assert!(matches!(s.credential, Credential::Sas(ref q) if q == "sv=1"));
         c.connection_string = Some("UseDevelopmentStorage=true".into());
         assert_eq!(Settings::new(&c).unwrap().account_url, "http://127.0.0.1:10000/devstoreaccount1");
     }

@@ -4,111 +4,172 @@
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
 use object_store::{Attribute, Attributes};
 use percent_encoding::utf8_percent_encode;
+use quick_xml::events::Event;
 
 use super::config::{Credential, Settings};
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::{Head, Listed, SEGMENT};
-use crate::xml::{element, summary, unescape};
+use crate::providers::bucket::{pages, refused, Head, Listed, SEGMENT};
+use crate::xml::{summary, unescape};
 
-/// The API version requests ask for (`startFrom` needs 2023-11-03).
+/// The API version of listings.
 const VERSION: &str = "2023-11-03";
-
-/// One page: the blobs in name order, and the marker of the next page.
-struct Page {
-    blobs: Vec<Listed>,
-    next: Option<String>,
-}
+/// The first version that takes `startFrom` (listing from a name on): asked for only then, and
+/// given up (listing from the start instead) by a service that refuses it.
+const START_FROM_VERSION: &str = "2026-02-06";
 
 /// Signs a request with the account key (SharedKey): the string to sign is the verb, eleven
 /// empty standard headers (a GET has none), the `x-ms-` headers and the resource with its query.
-fn shared_key(s: &Settings, key: &str, path: &str, query: &[(&str, &str)], date: &str) -> Result<String> {
+fn shared_key(s: &Settings, secret: &[u8], path: &str, query: &[(&str, &str)], date: &str, version: &str) -> String {
     let mut params: Vec<(String, &str)> = query.iter().map(|(k, v)| (k.to_ascii_lowercase(), *v)).collect();
     params.sort();
     let resource = params.iter().fold(format!("/{}{path}", s.account), |r, (k, v)| format!("{r}\n{k}:{v}"));
-    let to_sign = format!("GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{VERSION}\n{resource}");
-    let secret = BASE64.decode(key).map_err(|_| Error::InvalidInput("Invalid Azure account key".into()))?;
-    let mac =
-        aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret), to_sign.as_bytes());
-    Ok(format!("SharedKey {}:{}", s.account, BASE64.encode(mac.as_ref())))
+    let to_sign = format!("GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n{resource}");
+    format!("SharedKey {}:{}", s.account, super::sign(secret, &to_sign))
 }
 
+/// One page: the blobs in name order (from `after` on, where the service can start there) and the
+/// marker of the next page.
 async fn page(
     http: &reqwest::Client,
     s: &Settings,
     prefix: &str,
     after: Option<&str>,
     marker: Option<&str>,
-) -> Result<Page> {
-    let mut query = vec![("restype", "container"), ("comp", "list"), ("include", "metadata"), ("maxresults", "5000")];
-    if !prefix.is_empty() {
-        query.push(("prefix", prefix));
+) -> Result<(Vec<Listed>, Option<String>)> {
+    let start_from = after.filter(|_| marker.is_none());
+    let (status, body) = match start_from {
+        Some(from) => match request(http, s, prefix, marker, Some(from)).await? {
+            (400, _) => request(http, s, prefix, marker, None).await?,
+            answer => answer,
+        },
+        None => request(http, s, prefix, marker, None).await?,
+    };
+    if !(200..300).contains(&status) {
+        let why = summary(&body).unwrap_or_else(|| format!("HTTP {status}"));
+        return Err(refused(status, format!("Failed to list objects: {why}")));
     }
-    match (marker, after) {
-        (Some(m), _) => query.push(("marker", m)),
-        (None, Some(a)) => query.push(("startFrom", a)),
-        (None, None) => {}
+    parse(&body)
+}
+
+/// Sends one List Blobs request: the status and the body.
+async fn request(
+    http: &reqwest::Client,
+    s: &Settings,
+    prefix: &str,
+    marker: Option<&str>,
+    start_from: Option<&str>,
+) -> Result<(u16, String)> {
+    let mut query = vec![("restype", "container"), ("comp", "list"), ("include", "metadata"), ("maxresults", "5000")];
+    let version = if start_from.is_some() { START_FROM_VERSION } else { VERSION };
+    for (name, value) in
+        [("prefix", Some(prefix).filter(|p| !p.is_empty())), ("marker", marker), ("startFrom", start_from)]
+    {
+        if let Some(v) = value {
+            query.push((name, v));
+        }
     }
     let encoded: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, SEGMENT))).collect();
     let url = format!("{}/{}?{}", s.account_url, s.container, encoded.join("&"));
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let req = match &s.credential {
-        Credential::Key(key) => {
+        Credential::Key { secret, .. } => {
             let path = reqwest::Url::parse(&url).map(|u| u.path().to_string()).unwrap_or_default();
-            http.get(&url).header("authorization", shared_key(s, key, &path, &query, &date)?)
+            http.get(&url).header("authorization", shared_key(s, secret, &path, &query, &date, version))
         }
         Credential::Sas(sas) => http.get(format!("{url}&{sas}")),
     };
-    let req = req.header("x-ms-date", &date).header("x-ms-version", VERSION);
     let failed =
         |e: reqwest::Error| Error::Provider(format!("Failed to list objects: {}", with_causes(&e.without_url())));
-    let resp = req.send().await.map_err(failed)?;
+    let resp = req.header("x-ms-date", &date).header("x-ms-version", version).send().await.map_err(failed)?;
     let status = resp.status().as_u16();
-    let body = resp.text().await.map_err(failed)?;
-    if !(200..300).contains(&status) {
-        let message = format!("Failed to list objects: {}", summary(&body).unwrap_or_else(|| format!("HTTP {status}")));
-        return Err(if matches!(status, 401 | 403) { Error::Unauthorized(message) } else { Error::Provider(message) });
-    }
-    let blobs = body.split("<Blob>").skip(1).filter_map(blob).filter(|b| after.is_none_or(|a| b.key.as_str() > a));
-    let next = element(&body, "NextMarker").filter(|m| !m.is_empty()).map(unescape);
-    Ok(Page { blobs: blobs.collect(), next })
+    Ok((status, resp.text().await.map_err(failed)?))
 }
 
-/// One `<Blob>` of a listing; `None` for what cannot be read (names Azure had to encode).
-fn blob(xml: &str) -> Option<Listed> {
-    let key = unescape(element(xml, "Name")?);
-    let properties = element(xml, "Properties")?;
-    let property = |name| element(properties, name).filter(|v| !v.is_empty()).map(unescape);
-    let mut attributes = Attributes::new();
-    if let Some(t) = property("Content-Type") {
-        attributes.insert(Attribute::ContentType, t.into());
-    }
-    if let Some(c) = property("Cache-Control") {
-        attributes.insert(Attribute::CacheControl, c.into());
-    }
-    // <Metadata><name>value</name>…</Metadata>
-    let mut rest = element(xml, "Metadata").unwrap_or("");
-    while let Some(open) = rest.find('<') {
-        let close = rest[open..].find('>')? + open;
-        let name = &rest[open + 1..close];
-        if let Some(empty) = name.strip_suffix('/') {
-            attributes.insert(Attribute::Metadata(empty.trim().to_string().into()), "".into());
-            rest = &rest[close + 1..];
-            continue;
+/// A blob as the listing describes it.
+#[derive(Default)]
+struct Blob {
+    name: String,
+    /// Azure encodes names that XML cannot carry; those are left out.
+    encoded: bool,
+    properties: Vec<(String, String)>,
+    metadata: Vec<(String, String)>,
+}
+
+impl Blob {
+    fn listed(self) -> Option<Listed> {
+        let property =
+            |name: &str| self.properties.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone());
+        let mut attributes = Attributes::new();
+        if let Some(t) = property("Content-Type") {
+            attributes.insert(Attribute::ContentType, t.into());
         }
-        let end = rest[close..].find(&format!("</{name}>"))? + close;
-        attributes.insert(Attribute::Metadata(name.to_string().into()), unescape(&rest[close + 1..end]).into());
-        rest = &rest[end + name.len() + 3..];
+        if let Some(c) = property("Cache-Control") {
+            attributes.insert(Attribute::CacheControl, c.into());
+        }
+        let last_modified = chrono::DateTime::parse_from_rfc2822(&property("Last-Modified")?).ok()?.to_utc();
+        let e_tag = property("Etag").map(|e| if e.starts_with('"') { e } else { format!("\"{e}\"") });
+        let size = property("Content-Length")?.parse().ok()?;
+        for (name, value) in self.metadata {
+            attributes.insert(Attribute::Metadata(name.into()), value.into());
+        }
+        (!self.encoded)
+            .then_some(Listed { key: self.name, head: Some(Head { size, last_modified, e_tag, attributes }) })
     }
-    let last_modified = chrono::DateTime::parse_from_rfc2822(&property("Last-Modified")?).ok()?.to_utc();
-    let e_tag = property("Etag").map(|e| if e.starts_with('"') { e } else { format!("\"{e}\"") });
-    let size = property("Content-Length")?.parse().ok()?;
-    Some(Listed { key, head: Some(Head { size, last_modified, e_tag, attributes }) })
+}
+
+/// Reads a List Blobs answer by element path, so metadata names (which Azure makes element names,
+/// and may be `Blob` or `NextMarker`) cannot be mistaken for the listing's own elements. Metadata
+/// names are lower-cased, as HTTP headers (a HEAD) report them.
+fn parse(xml: &str) -> Result<(Vec<Listed>, Option<String>)> {
+    let unreadable =
+        |e: &dyn std::fmt::Display| Error::Provider(format!("Failed to list objects: unreadable answer: {e}"));
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let (mut path, mut text) = (Vec::<String>::new(), String::new());
+    let (mut blobs, mut next, mut blob) = (Vec::new(), None, Blob::default());
+    loop {
+        match reader.read_event().map_err(|e| unreadable(&e))? {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if name == "Name" {
+                    let encoded = e.try_get_attribute("Encoded").map_err(|e| unreadable(&e))?;
+                    blob.encoded |= encoded.is_some_and(|a| a.value.as_ref() == b"true");
+                }
+                path.push(name);
+                text.clear();
+            }
+            Event::Empty(e)
+                if path.iter().map(String::as_str).eq(["EnumerationResults", "Blobs", "Blob", "Metadata"]) =>
+            {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_lowercase();
+                blob.metadata.push((name, String::new()));
+            }
+            Event::Text(t) => text.push_str(&t.decode().map_err(|e| unreadable(&e))?),
+            Event::GeneralRef(r) => text.push_str(&format!("&{};", r.decode().map_err(|e| unreadable(&e))?)),
+            Event::End(_) => {
+                let value = unescape(&text);
+                let at: Vec<&str> = path.iter().map(String::as_str).collect();
+                match at.as_slice() {
+                    ["EnumerationResults", "NextMarker"] => next = Some(value).filter(|m| !m.is_empty()),
+                    ["EnumerationResults", "Blobs", "Blob", "Name"] => blob.name = value,
+                    ["EnumerationResults", "Blobs", "Blob", "Properties", p] => {
+                        blob.properties.push((p.to_string(), value))
+                    }
+                    ["EnumerationResults", "Blobs", "Blob", "Metadata", m] => {
+                        blob.metadata.push((m.to_lowercase(), value))
+                    }
+                    ["EnumerationResults", "Blobs", "Blob"] => blobs.extend(std::mem::take(&mut blob).listed()),
+                    _ => {}
+                }
+                path.pop();
+                text.clear();
+            }
+            Event::Eof => return Ok((blobs, next)),
+            _ => {}
+        }
+    }
 }
 
 /// Every blob under `prefix` after `after`, page by page.
@@ -118,17 +179,10 @@ pub fn blobs(
     prefix: String,
     after: Option<String>,
 ) -> BoxStream<'static, Result<Listed>> {
-    futures::stream::try_unfold(Some(None), move |marker: Option<Option<String>>| {
+    pages(move |marker| {
         let (http, settings, prefix, after) = (http.clone(), settings.clone(), prefix.clone(), after.clone());
-        async move {
-            let Some(marker) = marker else { return Ok(None) };
-            let p = page(&http, &settings, &prefix, after.as_deref(), marker.as_deref()).await?;
-            let next = p.next.map(Some);
-            Ok(Some((futures::stream::iter(p.blobs.into_iter().map(Ok)), next)))
-        }
+        async move { page(&http, &settings, &prefix, after.as_deref(), marker.as_deref()).await }
     })
-    .try_flatten()
-    .boxed()
 }
 
 #[cfg(test)]
@@ -136,19 +190,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_blobs_with_their_metadata() {
-        let xml = "<Blob><Name>a//b &amp; c.txt</Name><Properties><Last-Modified>Fri, 27 Nov 2026 07:25:51 GMT</Last-Modified>\
-            <Etag>0x1FAE</Etag><Content-Length>11</Content-Length><Content-Type>text/plain</Content-Type><Cache-Control />\
-            </Properties><Metadata><external_id>x1</external_id><blank /><owner>a &lt;b&gt;</owner></Metadata></Blob>";
-        let b = blob(xml).unwrap();
-        let h = b.head.unwrap();
+    fn reads_blobs_with_their_metadata_whatever_its_names() {
+        let xml = "<?xml version=\"1.0\"?><EnumerationResults><Blobs><Blob><Name>a//b &amp; c.txt</Name><Properties>\
+            <Last-Modified>Fri, 27 Nov 2026 07:25:51 GMT</Last-Modified><Etag>0x1FAE</Etag><Content-Length>11</Content-Length>\
+            <Content-Type>text/plain</Content-Type><Cache-Control /></Properties><Metadata><external_id>x1</external_id>\
+            <blank /><Owner>a &lt;b&gt;</Owner><NextMarker>zzz</NextMarker><Blob>b</Blob><Name>n</Name></Metadata></Blob>\
+            <Blob><Name Encoded=\"true\">%00</Name><Properties><Last-Modified>Fri, 27 Nov 2026 07:25:51 GMT</Last-Modified>\
+            <Content-Length>1</Content-Length></Properties></Blob></Blobs><NextMarker /></EnumerationResults>";
+        let (blobs, next) = parse(xml).unwrap();
+        assert_eq!((blobs.len(), next), (1, None));
+        let b = &blobs[0];
+        let h = b.head.as_ref().unwrap();
         assert_eq!((b.key.as_str(), h.size, h.e_tag.as_deref()), ("a//b & c.txt", 11, Some("\"0x1FAE\"")));
         assert_eq!(h.last_modified.timestamp(), 1795764351);
         assert_eq!(h.attributes.get(&Attribute::ContentType).unwrap().as_ref(), "text/plain");
         assert_eq!(h.attributes.get(&Attribute::CacheControl), None);
-        assert_eq!(h.attributes.get(&Attribute::Metadata("owner".into())).unwrap().as_ref(), "a <b>");
-        assert_eq!(h.attributes.get(&Attribute::Metadata("external_id".into())).unwrap().as_ref(), "x1");
-        assert_eq!(h.attributes.get(&Attribute::Metadata("blank".into())).unwrap().as_ref(), "");
-        assert!(blob("<Blob><Name Encoded=\"true\">%00</Name></Blob>").is_none());
+        let meta = |n: &str| h.attributes.get(&Attribute::Metadata(n.to_string().into())).map(|v| v.to_string());
+        assert_eq!(meta("owner").as_deref(), Some("a <b>"));
+        assert_eq!(meta("external_id").as_deref(), Some("x1"));
+        assert_eq!(meta("blank").as_deref(), Some(""));
+        assert_eq!(
+            (meta("nextmarker").as_deref(), meta("blob").as_deref(), meta("name").as_deref()),
+            (Some("zzz"), Some("b"), Some("n"))
+        );
+        let (_, next) =
+            parse("<EnumerationResults><Blobs /><NextMarker>2!72!abc</NextMarker></EnumerationResults>").unwrap();
+        assert_eq!(next.as_deref(), Some("2!72!abc"));
     }
 }

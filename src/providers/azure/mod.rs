@@ -53,10 +53,16 @@ pub fn connect(c: &AzureConfig) -> Result<(Arc<dyn Service>, Clients)> {
     Ok((Arc::new(Azure { settings: Arc::new(settings), http }), clients))
 }
 
+/// HMAC-SHA256 of `text` with the account key, in base64: SAS URLs and SharedKey requests.
+fn sign(secret: &[u8], text: &str) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    BASE64.encode(aws_lc_rs::hmac::sign(&key, text.as_bytes()).as_ref())
+}
+
 impl Azure {
     /// A service SAS URL that reads `key` until `expiry` (Content-Disposition `disposition`).
     fn sas_url(&self, key: &str, expiry: DateTime<Utc>, disposition: Option<&str>) -> Result<(String, String)> {
-        let Credential::Key(account_key) = &self.settings.credential else {
+        let Credential::Key { secret, .. } = &self.settings.credential else {
             return Err(Error::InvalidInput(
                 "Failed to generate SAS token: Account key required for SAS token generation".into(),
             ));
@@ -67,12 +73,7 @@ impl Azure {
         let rscd = disposition.unwrap_or("");
         // sp, st, se, resource, si, sip, spr, sv, sr, snapshot, ses, rscc, rscd, rsce, rscl, rsct
         let fields = ["r", "", &se, &resource, "", "", "", SAS_VERSION, "b", "", "", "", rscd, "", "", ""];
-        let secret = BASE64.decode(account_key).map_err(|_| Error::InvalidInput("Invalid Azure account key".into()))?;
-        let mac = aws_lc_rs::hmac::sign(
-            &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
-            fields.join("\n").as_bytes(),
-        );
-        let signature = BASE64.encode(mac.as_ref());
+        let signature = sign(secret, &fields.join("\n"));
         let mut query = vec![("sv", SAS_VERSION), ("se", &se), ("sr", "b"), ("sp", "r")];
         if !rscd.is_empty() {
             query.push(("rscd", rscd));
@@ -142,7 +143,7 @@ impl Service for Azure {
     }
 
     fn get_visibility<'a>(&'a self, _key: &'a str) -> BoxFuture<'a, Result<VisibilityStatus>> {
-        let can_sign = matches!(self.settings.credential, Credential::Key(_));
+        let can_sign = matches!(self.settings.credential, Credential::Key { .. });
         futures::future::ready(Ok(VisibilityStatus {
             visibility: "private".into(),
             public_url: None,

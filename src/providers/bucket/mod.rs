@@ -82,6 +82,33 @@ pub fn http_client() -> Result<reqwest::Client> {
         .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))
 }
 
+/// A refusal in the crate's terms: 401 and 403 are `Unauthorized`, the rest `Provider`.
+pub fn refused(status: u16, message: String) -> Error {
+    match status {
+        401 | 403 => Error::Unauthorized(message),
+        _ => Error::Provider(message),
+    }
+}
+
+/// A paged listing as one stream: `fetch(None)` gives the first page, `fetch(Some(token))` the
+/// page a token names; each page comes with the next page's token, if any.
+pub fn pages<F, Fut>(fetch: F) -> BoxStream<'static, Result<Listed>>
+where
+    F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(Vec<Listed>, Option<String>)>> + Send + 'static,
+{
+    futures::stream::try_unfold(Some(None), move |token: Option<Option<String>>| {
+        let page = token.map(&fetch);
+        async move {
+            let Some(page) = page else { return Ok(None) };
+            let (listed, next) = page.await?;
+            Ok(Some((futures::stream::iter(listed.into_iter().map(Ok)), next.map(Some))))
+        }
+    })
+    .try_flatten()
+    .boxed()
+}
+
 /// Three quick retries (which also resume a body cut off mid-stream, however late), so a failing
 /// service is reported within seconds, not the default three minutes.
 pub fn retry() -> RetryConfig {
@@ -109,9 +136,10 @@ pub trait Service: Send + Sync + 'static {
     /// The URL of `key` without credentials (works for public objects, or through a CDN).
     fn public_url(&self, key: &str) -> String;
 
-    /// The stored objects whose keys start with `prefix`, in key order, after `after` when given,
-    /// with their metadata where the listing carries it. Every key as stored, even ones no method
-    /// can address (object_store's listings fail whole pages on those).
+    /// The stored objects whose keys start with `prefix`, in key order, from `after` on when given
+    /// (keys up to `after` are dropped by the caller, so a service that cannot start there may list
+    /// from the start), with their metadata where the listing carries it. Every key as stored, even
+    /// ones no method can address (object_store's listings fail whole pages on those).
     fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>>;
 
     /// The longest lifetime of a signed URL, in seconds.
@@ -369,10 +397,14 @@ impl Bucket {
     /// (deleted since the listing, refused) and keys no method could address are left out, as the
     /// original's scan skipped them.
     fn records(self: &Arc<Self>, prefix: Option<&str>, after: Option<&str>) -> BoxStream<'static, Result<FileRecord>> {
-        let listed = self.service.clone().list(prefix.unwrap_or("").to_string(), after.map(str::to_string));
+        let after = after.map(str::to_string);
+        let listed = self.service.clone().list(prefix.unwrap_or("").to_string(), after.clone());
         let bucket = self.clone();
+        let wanted = move |l: &Listed| {
+            after.as_ref().is_none_or(|a| l.key > *a) && !l.key.starts_with(INDEX_ROOT) && path(&l.key).is_ok()
+        };
         listed
-            .try_filter(|l: &Listed| std::future::ready(!l.key.starts_with(INDEX_ROOT) && path(&l.key).is_ok()))
+            .try_filter(move |l| std::future::ready(wanted(l)))
             .map_ok(move |Listed { key, head }| {
                 let bucket = bucket.clone();
                 async move {

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::FutureExt;
 use object_store::gcp::GoogleCloudStorage;
 use object_store::path::Path;
 use object_store::{Attribute, Attributes};
@@ -26,7 +26,7 @@ pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{with_causes, Error, Result};
 use crate::providers::bucket::{
-    encode_key, http_client, signed_get, Clients, Head, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
+    encode_key, http_client, pages, refused, signed_get, Clients, Head, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -105,17 +105,10 @@ impl Gcs {
             query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC))).collect();
         let (status, body) = self.api(reqwest::Method::GET, &format!("?{}", query.join("&")), None).await?;
         if !(200..300).contains(&status) {
-            let message = format!("Failed to list objects: {}", describe(status, &body));
-            return Err(if matches!(status, 401 | 403) {
-                Error::Unauthorized(message)
-            } else {
-                Error::Provider(message)
-            });
+            return Err(refused(status, format!("Failed to list objects: {}", describe(status, &body))));
         }
-        // startOffset is inclusive (and some servers ignore it).
-        let after = |l: &Listed| after.is_none_or(|a| l.key.as_str() > a);
         let items = body["items"].as_array().map(Vec::as_slice).unwrap_or_default();
-        let listed = items.iter().filter_map(object).filter(after).collect();
+        let listed = items.iter().filter_map(object).collect();
         Ok((listed, body["nextPageToken"].as_str().filter(|t| !t.is_empty()).map(str::to_string)))
     }
 }
@@ -131,9 +124,10 @@ fn object(item: &Value) -> Option<Listed> {
     if let Some(c) = text("cacheControl") {
         attributes.insert(Attribute::CacheControl, c.to_string().into());
     }
+    // Names lower-cased, as HTTP headers (a HEAD) report them.
     for (name, value) in item["metadata"].as_object().into_iter().flatten() {
-        attributes
-            .insert(Attribute::Metadata(name.clone().into()), value.as_str().unwrap_or_default().to_string().into());
+        let value = value.as_str().unwrap_or_default().to_string();
+        attributes.insert(Attribute::Metadata(name.to_lowercase().into()), value.into());
     }
     let md5 = text("md5Hash").and_then(|m| BASE64.decode(m).ok());
     let e_tag = match md5 {
@@ -172,16 +166,10 @@ impl Service for Gcs {
     }
 
     fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>> {
-        futures::stream::try_unfold(Some(None), move |token: Option<Option<String>>| {
+        pages(move |token| {
             let (gcs, prefix, after) = (self.clone(), prefix.clone(), after.clone());
-            async move {
-                let Some(token) = token else { return Ok(None) };
-                let (listed, next) = gcs.page(&prefix, after.as_deref(), token.as_deref()).await?;
-                Ok(Some((futures::stream::iter(listed.into_iter().map(Ok)), next.map(Some))))
-            }
+            async move { gcs.page(&prefix, after.as_deref(), token.as_deref()).await }
         })
-        .try_flatten()
-        .boxed()
     }
 
     fn max_expiry(&self) -> u64 {
@@ -200,7 +188,10 @@ impl Service for Gcs {
                     "Signed URLs need a service account key: give credentials or keyFilename".into(),
                 ));
             }
-            signed_get(self.store.as_ref(), key, expires, disposition).await
+            // object_store puts the key into the URL as it is, where `?`, `#` and `%` would change
+            // which object the URL names: sign the percent-encoded key.
+            let encoded = Path::parse(encode_key(key.as_ref())).map_err(|e| Error::InvalidInput(e.to_string()))?;
+            signed_get(self.store.as_ref(), &encoded, expires, disposition).await
         }
         .boxed()
     }

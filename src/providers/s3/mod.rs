@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::FutureExt;
 use object_store::aws::AmazonS3;
 use object_store::path::Path;
 use serde_json::json;
@@ -22,7 +22,7 @@ use serde_json::json;
 use self::config::Settings;
 use crate::error::{Error, Result};
 use crate::providers::bucket::{
-    check_header_metadata, http_client, signed_get, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
+    check_header_metadata, http_client, pages, signed_get, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 
@@ -60,27 +60,15 @@ impl Service for S3 {
     }
 
     fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>> {
-        enum Next {
-            First(Option<String>),
-            Token(String),
-            Done,
-        }
-        futures::stream::try_unfold(Next::First(after), move |next| {
-            let (s3, prefix) = (self.clone(), prefix.clone());
+        pages(move |token| {
+            let (s3, prefix, after) = (self.clone(), prefix.clone(), after.clone());
             async move {
-                let page = match &next {
-                    Next::First(after) => raw::list(&s3.http, &s3.settings, &prefix, after.as_deref(), None).await?,
-                    Next::Token(t) => raw::list(&s3.http, &s3.settings, &prefix, None, Some(t)).await?,
-                    Next::Done => return Ok(None),
-                };
-                let next = page.next.map_or(Next::Done, Next::Token);
+                let after = after.as_deref().filter(|_| token.is_none());
+                let page = raw::list(&s3.http, &s3.settings, &prefix, after, token.as_deref()).await?;
                 // S3 listings carry no user metadata: each object gets a HEAD.
-                let listed = page.keys.into_iter().map(|key| Ok(Listed { key, head: None }));
-                Ok(Some((futures::stream::iter(listed), next)))
+                Ok((page.keys.into_iter().map(|key| Listed { key, head: None }).collect(), page.next))
             }
         })
-        .try_flatten()
-        .boxed()
     }
 
     fn max_expiry(&self) -> u64 {
