@@ -11,7 +11,7 @@ const { Readable } = require('node:stream')
 const { BlobServiceClient, generateAccountSASQueryParameters, AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential } = require('@azure/storage-blob')
 const { conformance } = require('./conformance')
 const { startS3Proxy } = require('./helpers/s3proxy')
-const { pattern, collect, uniqueId, withEnv } = require('./helpers/util')
+const { pattern, collect, uniqueId, withEnv, keysByPages } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { AzureStorageProvider } = lib
@@ -209,14 +209,7 @@ describe('azure: objects shared with other clients', () => {
     for (let i = 0; i < names.length; i += 50) {
       await Promise.all(names.slice(i, i + 50).map((n) => blobs.getBlockBlobClient(n).upload('x', 1, { metadata: { external_id: n } })))
     }
-    const seen = []
-    let token
-    do {
-      const page = await p.listFiles({ prefix: 'many/', limit: 500, continuationToken: token })
-      seen.push(...page.files.map((f) => f.key))
-      token = page.hasMore ? page.continuationToken : undefined
-    } while (token)
-    assert.deepEqual(seen, names)
+    assert.deepEqual((await keysByPages(p, { prefix: 'many/', limit: 500 })).keys, names)
     assert.equal((await p.findFileByExternalId('many/1199.txt')).key, 'many/1199.txt')
   })
 

@@ -13,7 +13,7 @@ const { Storage } = require('@google-cloud/storage')
 const { conformance } = require('./conformance')
 const { startS3Proxy } = require('./helpers/s3proxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
-const { pattern, collect, uniqueId, withEnv } = require('./helpers/util')
+const { pattern, collect, uniqueId, withEnv, keysByPages } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { GCPStorageProvider } = lib
@@ -221,14 +221,7 @@ describe('gcs: objects shared with other clients', () => {
     for (let i = 0; i < names.length; i += 50) {
       await Promise.all(names.slice(i, i + 50).map((n) => sdk.bucket(b).file(n).save('x', { resumable: false, metadata: { metadata: { external_id: n } } })))
     }
-    const seen = []
-    let token
-    do {
-      const page = await p.listFiles({ prefix: 'many/', limit: 400, continuationToken: token })
-      seen.push(...page.files.map((f) => f.key))
-      token = page.hasMore ? page.continuationToken : undefined
-    } while (token)
-    assert.deepEqual(seen, names)
+    assert.deepEqual((await keysByPages(p, { prefix: 'many/', limit: 400 })).keys, names)
     assert.equal((await p.findFileByExternalId('many/1099.txt')).key, 'many/1099.txt')
   })
 

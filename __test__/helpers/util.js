@@ -67,4 +67,23 @@ async function withEnv(vars, fn) {
   }
 }
 
-module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv }
+/**
+ * Every key `provider.listFiles(options)` gives, page by page with `continuationToken` (at most
+ * `maxPages` pages); checks that each page with more after it has a token, and how full it is.
+ */
+async function keysByPages(provider, options, maxPages = 1000) {
+  const keys = []
+  const sizes = []
+  let token
+  for (let i = 0; i < maxPages; i++) {
+    const page = await provider.listFiles({ ...options, continuationToken: token })
+    keys.push(...page.files.map((f) => f.key))
+    sizes.push(page.files.length)
+    if (!page.hasMore) return { keys, sizes }
+    if (!page.continuationToken) throw new Error('a page with more after it has no continuationToken')
+    token = page.continuationToken
+  }
+  throw new Error(`more than ${maxPages} pages`)
+}
+
+module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages }
