@@ -149,6 +149,15 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
     }
     const cpuOurs = await cpu(() => ours())
     const cpuTheirs = await cpu(() => theirs())
+    // Whether the server bounds a case: its CPU time over the wall time of one more run each
+    // (1.0 = one core busy the whole time; moto and Azurite serve requests on one thread).
+    const serverShare = async (run) => {
+      const [cpu, t] = [cpuSeconds(s.pid), process.hrtime.bigint()]
+      await run()
+      return (cpuSeconds(s.pid) - cpu) / (Number(process.hrtime.bigint() - t) / 1e9)
+    }
+    const fullShareOurs = await serverShare(ours)
+    const fullShareTheirs = await serverShare(theirs)
     const RANGES = 64
     const rangeAt = (i) => {
       const start = Math.floor((i * (size - MiB)) / RANGES)
@@ -163,13 +172,6 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
     await concurrent(ours)()
     const rangeRounds = Number(process.hrtime.bigint() - probe) < 1e9 ? 9 : Math.max(2, rounds - 2)
     const ranges = await interleave({ ours: concurrent(ours), [baseline.name]: concurrent(theirs) }, rangeRounds)
-    // Whether the server bounds the ranges: its CPU time over the wall time of one more run each
-    // (1.0 = one core busy the whole time; the servers here serve requests on one thread).
-    const serverShare = async (run) => {
-      const [cpu, t] = [cpuSeconds(s.pid), process.hrtime.bigint()]
-      await run()
-      return (cpuSeconds(s.pid) - cpu) / (Number(process.hrtime.bigint() - t) / 1e9)
-    }
     const shareOurs = await serverShare(concurrent(ours))
     const shareTheirs = await serverShare(concurrent(theirs))
 
@@ -222,6 +224,8 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
           [`full read, ${sdk} (MiB/s)`]: size / MiB / full[sdk],
           'full read, ours: client CPU (s)': cpuOurs,
           [`full read, ${sdk}: client CPU (s)`]: cpuTheirs,
+          [`full read, ours: ${s.server} CPU / wall`]: fullShareOurs,
+          [`full read, ${sdk}: ${s.server} CPU / wall`]: fullShareTheirs,
           [`${RANGES} ranges, ours (s)`]: ranges.ours,
           [`${RANGES} ranges, ${sdk} (s)`]: ranges[sdk],
           [`${RANGES} ranges, ours: ${s.server} CPU / wall`]: shareOurs,
