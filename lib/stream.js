@@ -143,11 +143,19 @@ function toNode(handle, link, length, timeout) {
   return stream
 }
 
+/** A Uint8Array of its own ArrayBuffer, not zero-filled (every byte is read into before use). */
+function uninitialized(size) {
+  const b = Buffer.allocUnsafeSlow(size)
+  return new Uint8Array(b.buffer, b.byteOffset, b.length)
+}
+
 function toWeb(handle, link, length, timeout) {
   let left = length
+  // As in toNode: without a reader's own buffer (BYOB), a read that fills less than the buffer
+  // enqueues a copy of what it got and keeps the buffer for the next read.
+  let spare = null
   return new ReadableStream({
     type: 'bytes',
-    autoAllocateChunkSize: Math.max(chunkSize(length), 1),
     // One chunk read ahead of the consumer.
     highWaterMark: chunkSize(length),
     start(controller) {
@@ -159,7 +167,9 @@ function toWeb(handle, link, length, timeout) {
     },
     async pull(controller) {
       const request = controller.byobRequest
-      const view = request?.view ?? new Uint8Array(chunkSize(left))
+      const size = chunkSize(left)
+      const view = request?.view ?? (spare?.length === size ? spare : uninitialized(size))
+      spare = null
       let n
       try {
         const target = Buffer.from(view.buffer, view.byteOffset, Math.min(view.byteLength, chunkSize(left)))
@@ -171,7 +181,11 @@ function toWeb(handle, link, length, timeout) {
       }
       left -= n
       if (request) request.respond(n)
-      else controller.enqueue(view.subarray(0, n))
+      else if (n === view.length) controller.enqueue(view) // hands the buffer over
+      else {
+        spare = view
+        controller.enqueue(view.slice(0, n))
+      }
       if (left === 0) {
         link.release()
         controller.close()
