@@ -14,5 +14,17 @@ export const {
   initializeStorageProvider,
   setStorageProvider,
   getStorageProvider,
+  uploadFile,
+  deleteFile,
+  deleteFileByExternalId,
+  getFileUrl,
+  getFileUrlByExternalId,
+  fileExists,
+  fileExistsByExternalId,
+  findFileByExternalId,
+  listFiles,
+  searchFiles,
+  isStorageProviderAvailable,
+  getAvailableStorageProviders,
 } = lib
 export default lib

@@ -8,15 +8,15 @@ const s3 = require('./providers/s3')
 const { GCPStorageProvider } = require('./providers/gcp')
 const { AzureStorageProvider } = require('./providers/azure')
 
-let current = null
+let provider = null
 
-function setStorageProvider(provider) {
-  current = provider
+function setStorageProvider(p) {
+  provider = p
 }
 
 function getStorageProvider() {
-  if (!current) throw new Error('Storage provider not initialized. Call initializeStorageProvider() first.')
-  return current
+  if (!provider) throw new Error('Storage provider not initialized. Call initializeStorageProvider() first.')
+  return provider
 }
 
 /** The named variables' values; throws the original's error naming every missing one. */
@@ -155,4 +155,40 @@ function initializeStorageProvider() {
   setStorageProvider(build())
 }
 
-module.exports = { initializeStorageProvider, setStorageProvider, getStorageProvider }
+// The original's module-level helpers (spec §2.2): each calls the current provider. The URL helpers
+// also pass `FileUrlOptions` on (the original's dropped them).
+const current = () => getStorageProvider()
+const uploadFile = async (options) => current().uploadFile(options)
+const deleteFile = async (key) => current().deleteFile(key)
+const deleteFileByExternalId = async (externalId) => current().deleteFileByExternalId(externalId)
+const getFileUrl = async (key, expiresIn, options) => current().getFileUrl(key, expiresIn, options)
+const getFileUrlByExternalId = async (externalId, expiresIn, options) =>
+  current().getFileUrlByExternalId(externalId, expiresIn, options)
+const fileExists = async (key) => current().fileExists(key)
+const fileExistsByExternalId = async (externalId) => current().fileExistsByExternalId(externalId)
+const findFileByExternalId = async (externalId) => current().findFileByExternalId(externalId)
+const listFiles = async (options) => current().listFiles(options)
+const searchFiles = async (options) => current().searchFiles(options)
+
+/** Every provider type the original names, in its order; all are built in (no SDK to install). */
+const PROVIDER_TYPES = ['localstorage', 'crunchycone', 'aws', 's3', 'digitalocean', 'wasabi', 'backblaze', 'r2', 's3-custom', 'gcp', 'azure']
+const isStorageProviderAvailable = async (type) => PROVIDER_TYPES.includes(type)
+const getAvailableStorageProviders = async () => [...PROVIDER_TYPES]
+
+module.exports = {
+  initializeStorageProvider,
+  setStorageProvider,
+  getStorageProvider,
+  uploadFile,
+  deleteFile,
+  deleteFileByExternalId,
+  getFileUrl,
+  getFileUrlByExternalId,
+  fileExists,
+  fileExistsByExternalId,
+  findFileByExternalId,
+  listFiles,
+  searchFiles,
+  isStorageProviderAvailable,
+  getAvailableStorageProviders,
+}

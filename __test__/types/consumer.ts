@@ -11,6 +11,8 @@ import { GCPStorageProvider } from 'crunchycone-storage/storage/providers/gcp'
 import type { GCPStorageConfig } from 'crunchycone-storage/storage/providers/gcp'
 import { AzureStorageProvider } from 'crunchycone-storage/storage/providers/azure'
 import type { AzureStorageConfig } from 'crunchycone-storage/storage/providers/azure'
+import * as storageHelpers from 'crunchycone-storage/storage'
+import type { StorageProvider as HelperProvider, GCPStorageConfig as HelperGcpConfig } from 'crunchycone-storage/storage'
 import { initializeStorageProvider, getStorageProvider, setStorageProvider, WasabiProvider, DigitalOceanSpacesProvider } from 'crunchycone-storage'
 import type {
   FileStreamOptions,
@@ -107,7 +109,12 @@ async function main(controller: AbortController): Promise<void> {
   initializeStorageProvider()
   const current: StorageProvider = getStorageProvider()
   setStorageProvider(null)
-  console.log(bucket, signed, current, expires)
+  const viaHelpers: StorageUploadResult = await storageHelpers.uploadFile({ external_id: 'e', buffer: Buffer.from('x') })
+  const helperUrl: string = await storageHelpers.getFileUrl(viaHelpers.key, 60, { disposition: 'inline' })
+  const types: StorageProviderType[] = await storageHelpers.getAvailableStorageProviders()
+  const sameProvider: HelperProvider = storageHelpers.getStorageProvider()
+  const helperGcp: HelperGcpConfig = gcpConfig
+  console.log(bucket, signed, current, expires, helperUrl, types, sameProvider, helperGcp)
   console.log(visibility, when, url, listed, searched, vis, status, many, ok, type, s3, validation, result, ext)
 }
 
