@@ -6,5 +6,6 @@ const s3 = require('./lib/providers/s3')
 const { AzureStorageProvider } = require('./lib/providers/azure')
 const { GCPStorageProvider } = require('./lib/providers/gcp')
 const config = require('./lib/config')
+const utils = require('./lib/utils')
 
-module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config }
+module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config, ...utils }

@@ -1,4 +1,5 @@
 'use strict'
 // crunchycone-lib's `./storage` subpath (also `./services/storage`): the module-level provider and
-// its helpers (spec §2.1, §2.2). Not here yet: the validation and key utilities, and sync.
-module.exports = require('../lib/config')
+// its helpers (spec §2.1, §2.2), and the validation and key utilities (§2.3, §2.4). Not here yet:
+// sync (`syncStorageProviders`, `verifySyncedFile`, `getSyncStatus`).
+module.exports = { ...require('../lib/config'), ...require('../lib/utils') }
