@@ -7,5 +7,6 @@ const { AzureStorageProvider } = require('./lib/providers/azure')
 const { GCPStorageProvider } = require('./lib/providers/gcp')
 const config = require('./lib/config')
 const utils = require('./lib/utils')
+const sync = require('./lib/sync')
 
-module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config, ...utils }
+module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config, ...utils, ...sync }

@@ -51,5 +51,8 @@ export const {
   createBackupKey,
   extractMetadataFromKey,
   handleStorageError,
+  syncStorageProviders,
+  verifySyncedFile,
+  getSyncStatus,
 } = lib
 export default lib

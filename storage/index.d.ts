@@ -39,6 +39,9 @@ export {
   createBackupKey,
   extractMetadataFromKey,
   handleStorageError,
+  syncStorageProviders,
+  verifySyncedFile,
+  getSyncStatus,
 } from '../index'
 export type {
   StorageProvider,
@@ -67,4 +70,10 @@ export type {
   GCPStorageConfig,
   AzureStorageConfig,
   CrunchyConeConfig,
+  SyncOptions,
+  SyncProgress,
+  SyncResult,
+  SyncFileResult,
+  SyncError,
+  SyncVerificationResult,
 } from '../index'

@@ -41,4 +41,7 @@ export const {
   createBackupKey,
   extractMetadataFromKey,
   handleStorageError,
+  syncStorageProviders,
+  verifySyncedFile,
+  getSyncStatus,
 } = lib

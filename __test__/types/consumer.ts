@@ -12,6 +12,8 @@ import type { GCPStorageConfig } from 'crunchycone-storage/storage/providers/gcp
 import { AzureStorageProvider } from 'crunchycone-storage/storage/providers/azure'
 import type { AzureStorageConfig } from 'crunchycone-storage/storage/providers/azure'
 import * as storageHelpers from 'crunchycone-storage/storage'
+import { syncStorageProviders } from 'crunchycone-storage/storage/sync'
+import type { SyncResult, SyncProgress } from 'crunchycone-storage/storage/sync'
 import type { StorageProvider as HelperProvider, GCPStorageConfig as HelperGcpConfig } from 'crunchycone-storage/storage'
 import { initializeStorageProvider, getStorageProvider, setStorageProvider, WasabiProvider, DigitalOceanSpacesProvider } from 'crunchycone-storage'
 import type {
@@ -114,6 +116,13 @@ async function main(controller: AbortController): Promise<void> {
   const types: StorageProviderType[] = await storageHelpers.getAvailableStorageProviders()
   const sameProvider: HelperProvider = storageHelpers.getStorageProvider()
   const helperGcp: HelperGcpConfig = gcpConfig
+  const synced: SyncResult = await syncStorageProviders({
+    source: clouds[0],
+    destination: clouds[1],
+    direction: 'one-way',
+    onProgress: (p: SyncProgress) => console.log(p.phase),
+  })
+  console.log(synced.summary.copied, storageHelpers.formatBytes(1024), storageHelpers.validateFile({ name: 'a', size: 1, type: 't' }).valid)
   console.log(bucket, signed, current, expires, helperUrl, types, sameProvider, helperGcp)
   console.log(visibility, when, url, listed, searched, vis, status, many, ok, type, s3, validation, result, ext)
 }

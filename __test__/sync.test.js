@@ -1,0 +1,125 @@
+'use strict'
+// The original's sync (`./storage/sync`) between real stores: two local stores, and a local store
+// and S3 (moto), with files streamed across.
+
+const { describe, it, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { freshRoot, localProvider } = require('./helpers/local')
+const { pattern, collect } = require('./helpers/util')
+const emulators = require('../scripts/emulators')
+const { syncStorageProviders, verifySyncedFile, getSyncStatus } = require('crunchycone-storage/storage/sync')
+const { S3CompatibleProvider } = require('..')
+
+const MiB = 1024 * 1024
+const read = async (provider, id) => collect((await provider.getFileStreamByExternalId(id)).stream)
+
+async function seeded() {
+  const source = localProvider(freshRoot('sync-src'))
+  await source.uploadFile({ external_id: 's-1', buffer: Buffer.from('one'), key: 'docs/one.txt', metadata: { team: 'a' } })
+  await source.uploadFile({ external_id: 's-2', buffer: pattern(300_000, 2), key: 'img/two.bin', public: true })
+  await source.uploadFile({ external_id: 's-3', buffer: Buffer.from('three'), key: 'docs/three.txt' })
+  return source
+}
+
+describe('sync between two local stores', () => {
+  it('copies every file with its metadata and visibility, reporting progress', async () => {
+    const source = await seeded()
+    const destination = localProvider(freshRoot('sync-dst'))
+    const phases = []
+    const completed = []
+    const r = await syncStorageProviders({
+      source,
+      destination,
+      direction: 'one-way',
+      batchSize: 2,
+      onProgress: (p) => phases.push(p.phase),
+      onFileComplete: (f) => completed.push(f.external_id),
+    })
+    assert.equal(r.success, true)
+    assert.deepEqual({ ...r.summary, durationMs: 0 }, { scanned: 3, copied: 3, skipped: 0, deleted: 0, errors: 0, durationMs: 0 })
+    assert.deepEqual([...new Set(phases)], ['scanning', 'syncing', 'complete'])
+    assert.deepEqual(completed.sort(), ['s-1', 's-2', 's-3'])
+    assert.deepEqual(await read(destination, 's-2'), pattern(300_000, 2))
+    const copied = await destination.findFileByExternalId('s-1')
+    assert.equal(copied.key, 'docs/one.txt')
+    assert.equal(copied.metadata.team, 'a')
+    assert.equal(copied.metadata._synced_from, 'LocalStorageProvider')
+    assert.equal(copied.metadata._original_key, 'docs/one.txt')
+    assert.equal((await destination.getFileVisibilityByExternalId('s-2')).visibility, 'public')
+    assert.deepEqual(await verifySyncedFile('s-1', source, destination), { matched: true, differences: [] })
+    assert.deepEqual(await verifySyncedFile('nope', source, destination), { matched: false, differences: ['File not found in one or both providers'] })
+  })
+
+  it('follows the conflict rule, and sees a source that changed after the copy', async () => {
+    const source = await seeded()
+    const destination = localProvider(freshRoot('sync-dst'))
+    await syncStorageProviders({ source, destination, direction: 'one-way' })
+    const again = await syncStorageProviders({ source, destination, direction: 'one-way' })
+    assert.deepEqual([again.summary.copied, again.summary.skipped], [0, 3])
+    assert.equal(again.details[0].reason, 'File exists in destination and conflict resolution says skip')
+    let status = await getSyncStatus(source, destination)
+    assert.deepEqual([status.inBoth, status.conflicts], [3, 0], 'a copy is not a conflict')
+    await new Promise((r) => setTimeout(r, 5))
+    await source.uploadFile({ external_id: 's-1', buffer: Buffer.from('ONE!'), key: 'docs/one.txt' })
+    status = await getSyncStatus(source, destination)
+    assert.deepEqual(status.conflictDetails.map((c) => [c.external_id, c.sourceSize, c.destSize]), [['s-1', 4, 3]])
+    const newest = await syncStorageProviders({ source, destination, direction: 'one-way', conflictResolution: 'newest-wins' })
+    assert.deepEqual([newest.summary.copied, newest.summary.skipped], [1, 2])
+    assert.equal((await read(destination, 's-1')).toString(), 'ONE!')
+    const largest = await syncStorageProviders({ source, destination, direction: 'one-way', conflictResolution: 'largest-wins' })
+    assert.equal(largest.summary.copied, 0)
+    const overwrite = await syncStorageProviders({ source, destination, direction: 'one-way', conflictResolution: 'overwrite', filter: { prefix: 'docs/' } })
+    assert.deepEqual([overwrite.summary.scanned, overwrite.summary.copied], [2, 2])
+  })
+
+  it('deletes orphans (counting them in a dry run), or copies them back two-way', async () => {
+    const source = await seeded()
+    const destination = localProvider(freshRoot('sync-dst'))
+    await destination.uploadFile({ external_id: 'd-1', buffer: Buffer.from('only here'), key: 'extra/d.txt' })
+    const dry = await syncStorageProviders({ source, destination, direction: 'one-way', deleteOrphaned: true, dryRun: true })
+    assert.deepEqual([dry.summary.copied, dry.summary.deleted], [3, 1])
+    assert.equal(await destination.fileExists('docs/one.txt'), false, 'a dry run copies nothing')
+    assert.equal(await destination.fileExistsByExternalId('d-1'), true, 'a dry run deletes nothing')
+    const twoWay = await syncStorageProviders({ source, destination, direction: 'two-way' })
+    assert.deepEqual([twoWay.summary.copied, twoWay.summary.deleted], [4, 0])
+    assert.equal((await read(source, 'd-1')).toString(), 'only here')
+    const third = localProvider(freshRoot('sync-3'))
+    await third.uploadFile({ external_id: 'orphan', buffer: Buffer.from('x'), key: 'o.txt' })
+    const cleaned = await syncStorageProviders({ source, destination: third, direction: 'one-way', deleteOrphaned: true })
+    assert.equal(cleaned.summary.deleted, 1)
+    assert.equal(await third.fileExistsByExternalId('orphan'), false)
+  })
+
+  it('reports a failing destination per file, and says the sync failed', async () => {
+    const source = await seeded()
+    const dead = new S3CompatibleProvider({ accessKeyId: 'k', secretAccessKey: 's', region: 'us-east-1', bucket: 'b', endpoint: 'http://127.0.0.1:9' })
+    const errors = []
+    const r = await syncStorageProviders({ source, destination: dead, direction: 'one-way', onError: (e) => errors.push(e) })
+    assert.equal(r.success, false)
+    assert.equal(r.summary.errors, 3)
+    assert.deepEqual(errors.map((e) => e.phase), ['copy', 'copy', 'copy'])
+    assert.ok(r.details.every((d) => d.action === 'error' && d.error))
+  })
+})
+
+describe('sync from a local store to S3 (moto)', () => {
+  let server
+  before(async () => {
+    server = await emulators.moto('sync-bucket')
+  })
+  after(() => server?.stop())
+
+  it('streams files across providers, byte-exact, larger ones in parts', async () => {
+    const source = localProvider(freshRoot('sync-s3'))
+    const big = pattern(12 * MiB + 7, 4)
+    await source.uploadFile({ external_id: 'big', buffer: big, key: 'big/file.bin', metadata: { kind: 'big' } })
+    await source.uploadFile({ external_id: 'small', buffer: Buffer.from('small'), key: 'small.txt' })
+    const destination = new S3CompatibleProvider({ accessKeyId: 'k', secretAccessKey: 's', region: 'us-east-1', bucket: 'sync-bucket', endpoint: server.endpoint })
+    const r = await syncStorageProviders({ source, destination, direction: 'one-way' })
+    assert.deepEqual([r.success, r.summary.copied], [true, 2])
+    assert.deepEqual(await read(destination, 'big'), big)
+    const found = await destination.findFileByExternalId('big')
+    assert.deepEqual([found.key, found.metadata.kind, found.metadata._original_size], ['big/file.bin', 'big', String(big.length)])
+    assert.deepEqual((await verifySyncedFile('small', source, destination)).differences, [])
+  })
+})

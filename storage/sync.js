@@ -1,0 +1,3 @@
+'use strict'
+// crunchycone-lib's `./storage/sync` subpath.
+module.exports = require('../lib/sync')

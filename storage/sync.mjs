@@ -1,0 +1,3 @@
+import lib from './sync.js'
+
+export const { syncStorageProviders, verifySyncedFile, getSyncStatus } = lib
