@@ -210,6 +210,16 @@ describe('azure: objects shared with other clients', () => {
       await Promise.all(names.slice(i, i + 50).map((n) => blobs.getBlockBlobClient(n).upload('x', 1, { metadata: { external_id: n } })))
     }
     assert.deepEqual((await keysByPages(p, { prefix: 'many/', limit: 500 })).keys, names)
+    // A service that refuses startFrom (API 2026-02-06) is asked once, then listed from the start.
+    const proxied = new AzureStorageProvider(keyConfig(c, `${proxy.endpoint}/devstoreaccount1`))
+    const refusedBefore = proxy.refused
+    proxy.set({ refuseQuery: 'startFrom' })
+    try {
+      assert.deepEqual((await keysByPages(proxied, { prefix: 'many/', limit: 500 })).keys, names)
+      assert.equal(proxy.refused - refusedBefore, 1)
+    } finally {
+      proxy.set({})
+    }
     assert.equal((await p.findFileByExternalId('many/1199.txt')).key, 'many/1199.txt')
   })
 

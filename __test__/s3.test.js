@@ -480,6 +480,17 @@ describe('s3: against moto', () => {
     assert.deepEqual(await collect(s.stream), pattern(100, 1).subarray(50))
   })
 
+  it('fails a listing that does not advance, instead of looping', async () => {
+    const p = providerFor(await freshBucket())
+    proxy.set({ stuckListing: true })
+    try {
+      await assert.rejects(p.listFiles(), { message: 'Failed to list files: Failed to list objects: the listing did not advance' })
+      await assert.rejects(p.findFileByExternalId('anything'), /the listing did not advance/)
+    } finally {
+      proxy.set({})
+    }
+  })
+
   it('lists 2,500 objects across pages with continuationToken', async () => {
     const b = await freshBucket()
     const p = providerFor(b)

@@ -7,7 +7,12 @@
 //   set({ failComplete: true }) completing a multipart upload fails
 //   set({ badSignature: true }) every request is refused as AWS refuses a wrong secret, with an
 //                              error document that echoes the key id and what was signed
+//   set({ stuckListing: true }) S3 listings answer an empty, truncated page whose next token is
+//                              always the same
+//   set({ refuseQuery: 'x' })  requests whose query names `x` get 400 InvalidQueryParameterValue
+//                              (counted in `refused`)
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
+// The same proxy puts faults in front of Azurite and fake-gcs-server.
 
 const http = require('node:http')
 
@@ -29,6 +34,15 @@ async function startS3Proxy(target) {
         403,
         `<AWSAccessKeyId>${keyId}</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 20260101T000000Z</StringToSign><SignatureProvided>${'ab'.repeat(32)}</SignatureProvided><CanonicalRequest>GET /${req.url}</CanonicalRequest>`,
       )
+    }
+    if (faults.stuckListing && req.method === 'GET' && req.url.includes('list-type=2')) {
+      req.resume()
+      res.writeHead(200, { 'content-type': 'application/xml' })
+      return res.end('<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>SAME</NextContinuationToken></ListBucketResult>')
+    }
+    if (faults.refuseQuery && new URL(req.url, 'http://x').searchParams.has(faults.refuseQuery)) {
+      proxy.refused++
+      return refuse('InvalidQueryParameterValue', `Value for one of the query parameters specified in the request URI is invalid.`)
     }
     if (faults.aclDisabled && (/[?&]acl(=|&|$)/.test(req.url) || req.headers['x-amz-acl'])) {
       return refuse('AccessControlListNotSupported', 'The bucket does not allow ACLs')
@@ -68,7 +82,8 @@ async function startS3Proxy(target) {
     s.on('close', () => sockets.delete(s))
   })
   await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  return {
+  const proxy = {
+    refused: 0,
     endpoint: `http://127.0.0.1:${server.address().port}`,
     set(f = {}) {
       faults = { ...f }
@@ -78,6 +93,7 @@ async function startS3Proxy(target) {
       return new Promise((r) => server.close(r))
     },
   }
+  return proxy
 }
 
 module.exports = { startS3Proxy }

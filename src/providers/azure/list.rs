@@ -2,6 +2,7 @@
 //! names it cannot represent (such as `a//b`, which other clients may write), and drops the
 //! metadata Azure returns with each blob (`include=metadata`), which saves a HEAD per blob.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures::stream::BoxStream;
@@ -16,9 +17,12 @@ use crate::xml::{summary, unescape};
 
 /// The API version of listings.
 const VERSION: &str = "2023-11-03";
-/// The first version that takes `startFrom` (listing from a name on): asked for only then, and
-/// given up (listing from the start instead) by a service that refuses it.
+/// The first version that takes `startFrom` (listing from a name on): asked for only then. A
+/// service that refuses it (older Azure Stack, Azurite without `--skipApiVersionCheck`) is
+/// listed from the start instead, and not asked again.
 const START_FROM_VERSION: &str = "2026-02-06";
+/// What a service answers when it does not know that version or parameter.
+const REFUSALS: [&str; 3] = ["InvalidHeaderValue", "InvalidQueryParameterValue", "UnsupportedQueryParameter"];
 
 /// Signs a request with the account key (SharedKey): the string to sign is the verb, eleven
 /// empty standard headers (a GET has none), the `x-ms-` headers and the resource with its query.
@@ -38,11 +42,15 @@ async fn page(
     prefix: &str,
     after: Option<&str>,
     marker: Option<&str>,
+    no_start_from: &AtomicBool,
 ) -> Result<(Vec<Listed>, Option<String>)> {
-    let start_from = after.filter(|_| marker.is_none());
+    let start_from = after.filter(|_| marker.is_none() && !no_start_from.load(Ordering::Relaxed));
     let (status, body) = match start_from {
         Some(from) => match request(http, s, prefix, marker, Some(from)).await? {
-            (400, _) => request(http, s, prefix, marker, None).await?,
+            (400, body) if REFUSALS.iter().any(|c| crate::xml::element(&body, "Code") == Some(*c)) => {
+                no_start_from.store(true, Ordering::Relaxed);
+                request(http, s, prefix, marker, None).await?
+            }
             answer => answer,
         },
         None => request(http, s, prefix, marker, None).await?,
@@ -109,14 +117,18 @@ impl Blob {
         if let Some(c) = property("Cache-Control") {
             attributes.insert(Attribute::CacheControl, c.into());
         }
-        let last_modified = chrono::DateTime::parse_from_rfc2822(&property("Last-Modified")?).ok()?.to_utc();
+        let last_modified = property("Last-Modified").and_then(|d| chrono::DateTime::parse_from_rfc2822(&d).ok());
+        let size = property("Content-Length").and_then(|n| n.parse().ok());
         let e_tag = property("Etag").map(|e| if e.starts_with('"') { e } else { format!("\"{e}\"") });
-        let size = property("Content-Length")?.parse().ok()?;
         for (name, value) in self.metadata {
             attributes.insert(Attribute::Metadata(name.into()), value.into());
         }
-        (!self.encoded)
-            .then_some(Listed { key: self.name, head: Some(Head { size, last_modified, e_tag, attributes }) })
+        // Without a size or date the blob is still listed; its metadata then comes from a HEAD.
+        let head = match (size, last_modified) {
+            (Some(size), Some(date)) => Some(Head { size, last_modified: date.to_utc(), e_tag, attributes }),
+            _ => None,
+        };
+        (!self.encoded).then_some(Listed { key: self.name, head })
     }
 }
 
@@ -129,14 +141,17 @@ fn parse(xml: &str) -> Result<(Vec<Listed>, Option<String>)> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let (mut path, mut text) = (Vec::<String>::new(), String::new());
     let (mut blobs, mut next, mut blob) = (Vec::new(), None, Blob::default());
+    let mut root_seen = false;
     loop {
         match reader.read_event().map_err(|e| unreadable(&e))? {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if name == "Name" {
+                let at_blob = path.iter().map(String::as_str).eq(["EnumerationResults", "Blobs", "Blob"]);
+                if name == "Name" && at_blob {
                     let encoded = e.try_get_attribute("Encoded").map_err(|e| unreadable(&e))?;
                     blob.encoded |= encoded.is_some_and(|a| a.value.as_ref() == b"true");
                 }
+                root_seen |= path.is_empty() && name == "EnumerationResults";
                 path.push(name);
                 text.clear();
             }
@@ -146,10 +161,15 @@ fn parse(xml: &str) -> Result<(Vec<Listed>, Option<String>)> {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).to_lowercase();
                 blob.metadata.push((name, String::new()));
             }
+            // Text comes without its entity references, which arrive as events of their own.
             Event::Text(t) => text.push_str(&t.decode().map_err(|e| unreadable(&e))?),
-            Event::GeneralRef(r) => text.push_str(&format!("&{};", r.decode().map_err(|e| unreadable(&e))?)),
+            Event::GeneralRef(r) => {
+                let name = r.decode().map_err(|e| unreadable(&e))?;
+                text.push_str(&unescape(&format!("&{name};")));
+            }
+            Event::CData(c) => text.push_str(&c.decode().map_err(|e| unreadable(&e))?),
             Event::End(_) => {
-                let value = unescape(&text);
+                let value = std::mem::take(&mut text);
                 let at: Vec<&str> = path.iter().map(String::as_str).collect();
                 match at.as_slice() {
                     ["EnumerationResults", "NextMarker"] => next = Some(value).filter(|m| !m.is_empty()),
@@ -166,7 +186,9 @@ fn parse(xml: &str) -> Result<(Vec<Listed>, Option<String>)> {
                 path.pop();
                 text.clear();
             }
-            Event::Eof => return Ok((blobs, next)),
+            // A reply cut short, or not a listing at all, is an error, not an empty page.
+            Event::Eof if root_seen && path.is_empty() => return Ok((blobs, next)),
+            Event::Eof => return Err(unreadable(&"not a complete List Blobs answer")),
             _ => {}
         }
     }
@@ -176,12 +198,14 @@ fn parse(xml: &str) -> Result<(Vec<Listed>, Option<String>)> {
 pub fn blobs(
     http: reqwest::Client,
     settings: Arc<Settings>,
+    no_start_from: Arc<AtomicBool>,
     prefix: String,
     after: Option<String>,
 ) -> BoxStream<'static, Result<Listed>> {
     pages(move |marker| {
         let (http, settings, prefix, after) = (http.clone(), settings.clone(), prefix.clone(), after.clone());
-        async move { page(&http, &settings, &prefix, after.as_deref(), marker.as_deref()).await }
+        let no_start_from = no_start_from.clone();
+        async move { page(&http, &settings, &prefix, after.as_deref(), marker.as_deref(), &no_start_from).await }
     })
 }
 
@@ -216,5 +240,15 @@ mod tests {
         let (_, next) =
             parse("<EnumerationResults><Blobs /><NextMarker>2!72!abc</NextMarker></EnumerationResults>").unwrap();
         assert_eq!(next.as_deref(), Some("2!72!abc"));
+        let cdata =
+            "<EnumerationResults><Blobs><Blob><Name><![CDATA[x&amp;y]]> z</Name></Blob></Blobs></EnumerationResults>";
+        let (blobs, _) = parse(cdata).unwrap();
+        assert_eq!(
+            (blobs[0].key.as_str(), blobs[0].head.is_none()),
+            ("x&amp;y z", true),
+            "CDATA is literal; no size: HEAD"
+        );
+        assert!(parse("<html><body>Sign in</body></html>").is_err());
+        assert!(parse("<EnumerationResults><Blobs><Blob><Name>a</Name></Blob><Blob><Na").is_err());
     }
 }

@@ -39,6 +39,8 @@ struct Azure {
     settings: Arc<Settings>,
     /// Listings (see [`list`]).
     http: reqwest::Client,
+    /// Set once the service refused `startFrom`.
+    no_start_from: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The service and its clients for a configuration.
@@ -50,7 +52,8 @@ pub fn connect(c: &AzureConfig) -> Result<(Arc<dyn Service>, Clients)> {
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST))?),
     };
     let http = http_client()?;
-    Ok((Arc::new(Azure { settings: Arc::new(settings), http }), clients))
+    let azure = Azure { settings: Arc::new(settings), http, no_start_from: Arc::default() };
+    Ok((Arc::new(azure), clients))
 }
 
 /// HMAC-SHA256 of `text` with the account key, in base64: SAS URLs and SharedKey requests.
@@ -95,7 +98,7 @@ impl Service for Azure {
     }
 
     fn list(self: Arc<Self>, prefix: String, after: Option<String>) -> BoxStream<'static, Result<Listed>> {
-        list::blobs(self.http.clone(), self.settings.clone(), prefix, after)
+        list::blobs(self.http.clone(), self.settings.clone(), self.no_start_from.clone(), prefix, after)
     }
 
     fn max_expiry(&self) -> u64 {
