@@ -422,7 +422,7 @@ export declare function validateFile(file: { name: string; size: number; type: s
 export declare function getFileExtension(filename: string): string
 export declare function formatBytes(bytes: number, decimals?: number): string
 export declare function checkFileSecurityRisk(filename: string, mimeType: string): { safe: boolean; reason?: string }
-export declare function getCommonValidationOptions(): Record<'images' | 'documents' | 'videos' | 'audio' | 'strict' | 'permissive', FileValidationOptions>
+export declare function getCommonValidationOptions(): Record<string, FileValidationOptions>
 export declare class StorageError extends Error {
   constructor(message: string, code: string, statusCode?: number, originalError?: Error)
   code: string
@@ -453,12 +453,7 @@ export declare function validateFileSize(size: number, maxSize: number): boolean
 export declare function validateFileType(contentType: string, allowedTypes: string[]): boolean
 export declare function createThumbnailKey(key: string, size?: string): string
 export declare function createBackupKey(key: string): string
-export declare function extractMetadataFromKey(key: string): {
-  userId?: string
-  uploadTimestamp?: number
-  originalFilename?: string
-  fileExtension?: string
-}
+export declare function extractMetadataFromKey(key: string): Record<string, string>
 export declare function handleStorageError(error: unknown, operation: string): never
 
 // The original's sync (`./storage/sync`, also in `./storage`).

@@ -45,11 +45,16 @@ describe('storage: the module-level provider and its helpers', () => {
   it('is the same module from ./storage, ./services/storage, the root and ESM', () => {
     assert.equal(require('crunchycone-storage/services/storage'), storage)
     assert.equal(require('crunchycone-storage').uploadFile, storage.uploadFile)
-    const script = `import { uploadFile, initializeStorageProvider } from 'crunchycone-storage/storage'
+    // Every CommonJS name is exported to ESM too, for each entry.
+    const script = `import * as storage from 'crunchycone-storage/storage'
+      import * as sync from 'crunchycone-storage/storage/sync'
       import * as root from 'crunchycone-storage'
-      console.log(typeof uploadFile, typeof initializeStorageProvider, root.uploadFile === uploadFile)`
+      const names = (m) => Object.keys(m).filter((k) => k !== 'default').sort()
+      console.log(JSON.stringify([names(storage), names(sync), names(root)]))`
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8' })
-    assert.equal(out.trim(), 'function function true')
+    const cjs = [storage, require('crunchycone-storage/storage/sync'), require('crunchycone-storage')].map((m) => Object.keys(m).sort())
+    assert.deepEqual(JSON.parse(out), cjs)
+    assert.equal(cjs[0].length, 43, "the original's 43 names")
   })
 })
 
@@ -72,6 +77,7 @@ describe('storage: validation and key utilities', () => {
     }
     // Served from the storage's own web path, these would run in the browser.
     for (const name of ['page.html', 'logo.svg']) assert.match(v({ name, size: 1, type: 'text/html' }).error, /potentially dangerous/)
+    assert.deepEqual(v({ name: 'logo.svg.png', size: 1, type: 'image/png' }), { valid: true }, 'only as the last extension')
     assert.deepEqual(v({ name: 'setup.exe', size: 1, type: 'x' }, { blockDangerousFiles: false }), { valid: true })
     const presets = storage.getCommonValidationOptions()
     assert.deepEqual(Object.keys(presets), ['images', 'documents', 'videos', 'audio', 'strict', 'permissive'])
@@ -99,7 +105,10 @@ describe('storage: validation and key utilities', () => {
       filename: 'report-final.pdf',
       extension: 'pdf',
     })
-    assert.deepEqual(storage.extractMetadataFromKey(key).originalFilename, 'report-final.pdf')
+    const meta = storage.extractMetadataFromKey(key)
+    assert.deepEqual(Object.keys(meta), ['userId', 'uploadTimestamp', 'originalFilename', 'fileExtension'])
+    assert.ok(Object.values(meta).every((v) => typeof v === 'string'), 'usable as upload metadata')
+    assert.deepEqual(storage.extractMetadataFromKey('a.txt'), { originalFilename: 'a.txt', fileExtension: 'txt' })
     assert.deepEqual(storage.parseStorageKey('a/b.txt'), { filename: 'b.txt', extension: 'txt' })
     // The user id and extension are sanitized too (the original put them in the key as given).
     assert.match(storage.generateUploadKey('../../etc', 'x.p/../hp'), /^uploads\/etc\/\d{13}-[0-9a-f]{16}-hp$/)
@@ -108,6 +117,9 @@ describe('storage: validation and key utilities', () => {
     assert.match(storage.generateKeyFromExternalId('e1', 'a.PNG'), /^files\/e1-\d{13}\.PNG$/)
     assert.match(storage.generateRandomKey('png', 'tmp'), /^tmp\/\d{13}-[0-9a-f]{24}\.png$/)
     assert.match(storage.generateRandomKey(''), /^uploads\/\d{13}-[0-9a-f]{24}$/)
+    assert.match(storage.generateRandomKey('tar.gz'), /^uploads\/\d{13}-[0-9a-f]{24}\.tar\.gz$/)
+    assert.match(storage.generateRandomKey('.png'), /^uploads\/\d{13}-[0-9a-f]{24}\.png$/)
+    assert.throws(() => storage.generateUploadKey('../..', 'a.txt'), /Invalid userId/)
     assert.match(storage.generatePresignedKey('a/b.txt'), /^upload\/\d{13}-[0-9a-f]{8}\/a\/b\.txt$/)
     assert.deepEqual([storage.createThumbnailKey('a/b.png'), storage.createThumbnailKey('noext', 'small'), storage.createThumbnailKey('d.x/noext')], ['a/b_thumb.png', 'noext_small', 'd.x/noext_thumb'])
     assert.match(storage.createBackupKey('a/b.png'), /^backups\/a\/b_backup_\d{13}\.png$/)

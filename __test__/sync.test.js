@@ -4,6 +4,7 @@
 
 const { describe, it, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const http = require('node:http')
 const { freshRoot, localProvider } = require('./helpers/local')
 const { pattern, collect } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
@@ -26,18 +27,24 @@ describe('sync between two local stores', () => {
     const source = await seeded()
     const destination = localProvider(freshRoot('sync-dst'))
     const phases = []
+    const events = []
     const completed = []
     const r = await syncStorageProviders({
       source,
       destination,
       direction: 'one-way',
       batchSize: 2,
-      onProgress: (p) => phases.push(p.phase),
+      onProgress: (p) => {
+        phases.push(p.phase)
+        events.push(p)
+      },
       onFileComplete: (f) => completed.push(f.external_id),
     })
     assert.equal(r.success, true)
     assert.deepEqual({ ...r.summary, durationMs: 0 }, { scanned: 3, copied: 3, skipped: 0, deleted: 0, errors: 0, durationMs: 0 })
     assert.deepEqual([...new Set(phases)], ['scanning', 'syncing', 'complete'])
+    assert.deepEqual(events.at(-1), { phase: 'complete', totalFiles: 3, processedFiles: 3, copiedFiles: 3, skippedFiles: 0, deletedFiles: 0, errors: 0 })
+    assert.deepEqual(events.filter((e) => e.phase === 'syncing').map((e) => e.processedFiles), [0, 2, 3])
     assert.deepEqual(completed.sort(), ['s-1', 's-2', 's-3'])
     assert.deepEqual(await read(destination, 's-2'), pattern(300_000, 2))
     const copied = await destination.findFileByExternalId('s-1')
@@ -68,6 +75,7 @@ describe('sync between two local stores', () => {
     assert.equal((await read(destination, 's-1')).toString(), 'ONE!')
     const largest = await syncStorageProviders({ source, destination, direction: 'one-way', conflictResolution: 'largest-wins' })
     assert.equal(largest.summary.copied, 0)
+    assert.equal(largest.details[0].reason, 'File exists in destination and conflict resolution says skip', "the original's words")
     const overwrite = await syncStorageProviders({ source, destination, direction: 'one-way', conflictResolution: 'overwrite', filter: { prefix: 'docs/' } })
     assert.deepEqual([overwrite.summary.scanned, overwrite.summary.copied], [2, 2])
   })
@@ -99,6 +107,51 @@ describe('sync between two local stores', () => {
     assert.equal(r.summary.errors, 3)
     assert.deepEqual(errors.map((e) => e.phase), ['copy', 'copy', 'copy'])
     assert.ok(r.details.every((d) => d.action === 'error' && d.error))
+  })
+})
+
+describe('sync with other providers', () => {
+  /** A provider of `files` listed `per` at a time, by token (`tokens`) or by offset. */
+  function pagedProvider(files, per, { tokens = true, stuck = false } = {}) {
+    return {
+      async listFiles({ continuationToken, offset = 0 }) {
+        const start = stuck ? 0 : continuationToken ? Number(continuationToken.slice(1)) : offset
+        const page = files.slice(start, start + per)
+        const hasMore = start + per < files.length
+        return { files: page, hasMore, ...(hasMore && tokens ? { continuationToken: `t${start + per}` } : {}) }
+      },
+    }
+  }
+  const files = Array.from({ length: 25 }, (_, i) => ({ external_id: `p-${i}`, key: `k/${i}`, size: 1 }))
+
+  it('lists sources that page by token or by offset, and refuses one that does not advance', async () => {
+    const destination = localProvider(freshRoot('sync-paged'))
+    for (const tokens of [true, false]) {
+      const status = await getSyncStatus(pagedProvider(files, 10, { tokens }), destination)
+      assert.equal(status.sourceFiles, 25, `tokens: ${tokens}`)
+      assert.equal(status.sourceOnly, 25)
+    }
+    await assert.rejects(getSyncStatus(pagedProvider(files, 10, { stuck: true }), destination), { message: 'Failed to list files: the listing did not advance' })
+    await assert.rejects(syncStorageProviders({ source: pagedProvider(files, 10, { stuck: true }), destination, direction: 'one-way', deleteOrphaned: true }), /did not advance/)
+  })
+
+  it('downloads from getFileUrlByExternalId where a source has no streams', async () => {
+    const data = pattern(200_000, 9)
+    const server = http.createServer((req, res) => res.end(req.url === '/f/1' ? data : 'wrong'))
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const source = {
+        ...pagedProvider([{ external_id: 'u-1', key: 'via/url.bin', size: data.length, contentType: 'application/octet-stream' }], 10),
+        getFileUrlByExternalId: async () => `http://127.0.0.1:${server.address().port}/f/1`,
+        getFileVisibilityByExternalId: async () => ({ visibility: 'private' }),
+      }
+      const destination = localProvider(freshRoot('sync-url'))
+      const r = await syncStorageProviders({ source, destination, direction: 'one-way' })
+      assert.deepEqual([r.success, r.summary.copied], [true, 1])
+      assert.deepEqual(await read(destination, 'u-1'), data)
+    } finally {
+      server.close()
+    }
   })
 })
 

@@ -147,7 +147,7 @@ FROM_ENV.s3 = FROM_ENV.aws
 function initializeStorageProvider() {
   const raw = process.env.CRUNCHYCONE_STORAGE_PROVIDER || 'localstorage'
   const type = raw.toLowerCase()
-  let build = FROM_ENV[type]
+  let build = Object.hasOwn(FROM_ENV, type) ? FROM_ENV[type] : undefined
   if (!build) {
     console.warn(`Unknown storage provider: ${raw}. Falling back to localstorage.`)
     build = FROM_ENV.localstorage

@@ -10,18 +10,28 @@ const { Readable } = require('node:stream')
 
 const FILTERS = ['prefix', 'externalIds', 'contentType', 'contentTypePrefix', 'minSize', 'maxSize']
 
-/** Every file of `provider` that matches `filter`, page by page. */
-async function listAll(provider, filter = {}) {
+/**
+ * Every file of `provider` that matches `filter`, page by page: by continuationToken where the
+ * provider gives one, else by offset. A listing that stops advancing is an error, never a short
+ * list (orphans are deleted by what is missing from it).
+ */
+async function listAll(provider, filter) {
   const options = { limit: 1000 }
-  for (const name of FILTERS) if (filter[name] !== undefined) options[name] = filter[name]
+  for (const name of FILTERS) if (filter?.[name] !== undefined) options[name] = filter[name]
   const files = []
+  const tokens = new Set()
   let token
+  let offset = 0
   for (;;) {
-    const page = await provider.listFiles(token === undefined ? options : { ...options, continuationToken: token, offset: undefined })
+    const page = await provider.listFiles(token === undefined ? { ...options, offset } : { ...options, continuationToken: token })
     files.push(...page.files)
-    if (!page.hasMore || page.files.length === 0) return files
-    if (page.continuationToken) token = page.continuationToken
-    else options.offset = (options.offset ?? 0) + page.files.length
+    if (!page.hasMore) return files
+    offset += page.files.length
+    token = page.continuationToken || undefined
+    if (token === undefined ? page.files.length === 0 : tokens.has(token)) {
+      throw new Error('Failed to list files: the listing did not advance')
+    }
+    if (token !== undefined) tokens.add(token)
   }
 }
 
@@ -37,7 +47,10 @@ async function contentOf(source, externalId) {
   return Readable.fromWeb(response.body)
 }
 
-/** Copies one file with the original's provenance metadata; resolves with the upload result. */
+/**
+ * Copies one file with the original's provenance metadata. Resolves with a note when the
+ * destination's old copy (under another key) could not be removed.
+ */
 async function copyFile(source, destination, file, existing) {
   let visibility = 'private'
   try {
@@ -56,20 +69,34 @@ async function copyFile(source, destination, file, existing) {
     _original_visibility: visibility,
   }
   const stream = await contentOf(source, file.external_id)
-  const result = await destination.uploadFile({
-    stream,
-    external_id: file.external_id,
-    key: file.key,
-    filename: file.key.split('/').pop(),
-    contentType: file.contentType,
-    size: file.size,
-    public: visibility === 'public',
-    metadata,
-  })
+  let result
+  try {
+    result = await destination.uploadFile({
+      stream,
+      external_id: file.external_id,
+      key: file.key,
+      filename: file.key.split('/').pop(),
+      contentType: file.contentType,
+      size: file.size,
+      public: visibility === 'public',
+      metadata,
+    })
+  } catch (e) {
+    stream.destroy() // an upload that failed before reading it must not keep the source open
+    throw e
+  }
   // An overwrite whose key changed leaves no second copy of the id behind.
-  if (existing && existing.key !== result.key) await destination.deleteFile(existing.key)
-  return result
+  if (existing && existing.key !== result.key && existing.key !== file.key) {
+    try {
+      await destination.deleteFile(existing.key)
+    } catch (e) {
+      return `copied, but the previous copy at ${existing.key} could not be removed: ${messageOf(e)}`
+    }
+  }
+  return undefined
 }
+
+const messageOf = (e) => (e instanceof Error ? e.message : 'Unknown error')
 
 /** Whether a file present on both sides should be copied, by the conflict rule. */
 function shouldCopy(rule = 'skip', file, existing) {
@@ -91,14 +118,21 @@ async function syncOne(options, source, destination, file) {
   try {
     const existing = await destination.findFileByExternalId(file.external_id)
     if (existing && !shouldCopy(options.conflictResolution, file, existing)) {
-      return { ...base, action: 'skipped', reason: `File exists in destination and conflict resolution says ${options.conflictResolution ?? 'skip'}` }
+      return { ...base, action: 'skipped', reason: 'File exists in destination and conflict resolution says skip' }
     }
-    if (!options.dryRun) await copyFile(source, destination, file, existing)
-    return { ...base, action: 'copied' }
+    const note = options.dryRun ? undefined : await copyFile(source, destination, file, existing)
+    return { ...base, action: 'copied', ...(note ? { reason: note } : {}) }
   } catch (e) {
-    options.onError?.({ external_id: file.external_id, key: file.key, error: e.message, phase: 'copy' })
-    return { ...base, action: 'error', error: e.message }
+    report(options, { external_id: file.external_id, key: file.key, error: messageOf(e), phase: 'copy' })
+    return { ...base, action: 'error', error: messageOf(e) }
   }
+}
+
+/** Tells the caller's onError, which must not stop the sync by throwing. */
+function report(options, error) {
+  try {
+    options.onError?.(error)
+  } catch {}
 }
 
 /** Copies the source's files to the destination (and back, two-way); see spec §2.5. */
@@ -126,11 +160,15 @@ async function syncStorageProviders(options) {
   const batchSize = Math.max(1, options.batchSize || 10)
   for (let i = 0; i < files.length; i += batchSize) {
     const batch = files.slice(i, i + batchSize)
-    for (const result of await Promise.all(batch.map((f) => syncOne(options, source, destination, f)))) record(result)
+    const settled = await Promise.allSettled(batch.map((f) => syncOne(options, source, destination, f)))
+    for (const s of settled) {
+      record(s.status === 'fulfilled' ? s.value : { external_id: 'unknown', key: 'unknown', action: 'error', error: messageOf(s.reason) })
+    }
     emit({ processedFiles: progress.processedFiles + batch.length, currentFile: batch[batch.length - 1].external_id })
   }
 
   if (direction === 'two-way' || deleteOrphaned) {
+    delete progress.currentFile
     emit({ phase: 'cleaning' })
     const ids = new Set(files.map((f) => f.external_id))
     const destOnly = (await listAll(destination, filter)).filter((f) => !ids.has(f.external_id))
@@ -144,13 +182,14 @@ async function syncStorageProviders(options) {
         if (!dryRun) await destination.deleteFileByExternalId(file.external_id)
         record({ ...base, action: 'deleted' })
       } catch (e) {
-        options.onError?.({ external_id: file.external_id, key: file.key, error: e.message, phase: 'delete' })
-        record({ ...base, action: 'error', error: e.message })
+        report(options, { external_id: file.external_id, key: file.key, error: messageOf(e), phase: 'delete' })
+        record({ ...base, action: 'error', error: messageOf(e) })
       }
     }
   }
 
-  emit({ phase: 'complete', currentFile: undefined })
+  delete progress.currentFile
+  emit({ phase: 'complete' })
   return {
     success: progress.errors === 0,
     summary: {
@@ -177,7 +216,7 @@ async function verifySyncedFile(externalId, source, destination) {
     const [va, vb] = await Promise.all([source.getFileVisibilityByExternalId(externalId), destination.getFileVisibilityByExternalId(externalId)])
     if (va.visibility !== vb.visibility) differences.push(`Visibility mismatch: "${va.visibility}" != "${vb.visibility}"`)
   } catch (e) {
-    differences.push(`Could not verify visibility: ${e.message}`)
+    differences.push(`Could not verify visibility: ${messageOf(e)}`)
   }
   for (const [k, v] of Object.entries(a.metadata ?? {})) {
     if (k.startsWith('_synced') || k.startsWith('_original')) continue

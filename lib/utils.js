@@ -31,11 +31,12 @@ function formatBytes(bytes, decimals = 2) {
   return `${parseFloat((bytes / 1024 ** i).toFixed(dm))} ${UNITS[i]}`
 }
 
-// Executables, scripts, macro documents and archives (the original's list), plus what a browser
-// would run when served from the storage's own web path: HTML and SVG.
+// Executables, scripts, macro documents and archives (the original's list).
 const DANGEROUS_EXTENSIONS = new Set(
-  'exe bat cmd com pif scr vbs vbe ws wsf wsh js jse jar msi dll scf lnk inf reg docm xlsm pptm potm ppam xlam xltm zip rar 7z tar gz bz2 html htm xhtml svg'.split(' '),
+  'exe bat cmd com pif scr vbs vbe ws wsf wsh js jse jar msi dll scf lnk inf reg docm xlsm pptm potm ppam xlam xltm zip rar 7z tar gz bz2'.split(' '),
 )
+// What a browser would run when served from the storage's own web path (as a last extension only).
+const ACTIVE_EXTENSIONS = new Set(['html', 'htm', 'xhtml', 'svg'])
 const DANGEROUS_TYPES = new Set([
   'application/x-msdownload',
   'application/x-executable',
@@ -49,7 +50,7 @@ const SUSPICIOUS = [/^\./, /\.(php|asp|aspx|jsp|cgi|pl)$/i, /\.(htaccess|htpassw
 function checkFileSecurityRisk(filename, mimeType) {
   const name = String(filename)
   const ext = getFileExtension(name)
-  if (DANGEROUS_EXTENSIONS.has(ext)) return { safe: false, reason: `File extension ".${ext}" is potentially dangerous and not allowed` }
+  if (DANGEROUS_EXTENSIONS.has(ext) || ACTIVE_EXTENSIONS.has(ext)) return { safe: false, reason: `File extension ".${ext}" is potentially dangerous and not allowed` }
   if (DANGEROUS_TYPES.has(mimeType)) return { safe: false, reason: `MIME type "${mimeType}" is potentially dangerous and not allowed` }
   const parts = name.split('.')
   if (parts.length > 2 && DANGEROUS_EXTENSIONS.has(parts[parts.length - 2].toLowerCase())) {
@@ -115,16 +116,19 @@ function sanitizeFilename(name) {
     .slice(0, 50)
 }
 
-/** An extension as a key may carry it: `.` and letters and digits only (`''` when none are left). */
+/** An extension as a key may carry it: letters, digits and inner dots (`''` when none are left). */
 const safeExtension = (ext) => {
-  const clean = String(ext).replace(/^\./, '').replace(/[^a-zA-Z0-9]/g, '')
+  const clean = String(ext).replace(/[^a-zA-Z0-9.]/g, '').replace(/\.{2,}/g, '.').replace(/^\.|\.$/g, '')
   return clean ? `.${clean}` : ''
 }
 
 function generateUploadKey(userId, filename, prefix = 'uploads') {
+  // The user id becomes a folder: the filename rules, without their length limit.
+  const user = String(userId).replace(/[^a-zA-Z0-9._-]/g, '_').replace(/_+/g, '_').replace(/^[_.]+|[_.]+$/g, '')
+  if (!user) throw new TypeError(`Invalid userId ${JSON.stringify(userId)}: nothing of it can name a folder`)
   const ext = path.extname(String(filename))
   const base = sanitizeFilename(path.basename(String(filename), ext))
-  return `${prefix}/${sanitizeFilename(userId) || 'user'}/${Date.now()}-${hex(8)}-${base}${safeExtension(ext)}`
+  return `${prefix}/${user}/${Date.now()}-${hex(8)}-${base}${safeExtension(ext)}`
 }
 
 function generateExternalId() {
@@ -168,7 +172,7 @@ function getFileTypeCategory(contentType) {
   if (ct.startsWith('video/')) return 'video'
   if (ct.startsWith('audio/')) return 'audio'
   if (ct.startsWith('text/')) return 'text'
-  if (ct.includes('pdf') || ct.includes('document') || ct.includes('spreadsheet')) return 'document'
+  if (ct === 'application/pdf' || ct.includes('document') || ct.includes('spreadsheet')) return 'document'
   if (ct.includes('zip') || ct.includes('archive')) return 'archive'
   return 'other'
 }
@@ -203,9 +207,11 @@ function createBackupKey(key) {
   return `backups/${stem}_backup_${Date.now()}${ext}`
 }
 
+/** What a key says about its upload, as strings (usable as upload metadata); absent parts left out. */
 function extractMetadataFromKey(key) {
   const p = parseStorageKey(key)
-  return { userId: p.userId, uploadTimestamp: p.timestamp, originalFilename: p.filename, fileExtension: p.extension }
+  const fields = { userId: p.userId, uploadTimestamp: p.timestamp, originalFilename: p.filename, fileExtension: p.extension }
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)]))
 }
 
 // ---------------------------------------------------------------------------------------------
