@@ -12,6 +12,7 @@ import type { GCPStorageConfig } from 'crunchycone-storage/storage/providers/gcp
 import { AzureStorageProvider } from 'crunchycone-storage/storage/providers/azure'
 import type { AzureStorageConfig } from 'crunchycone-storage/storage/providers/azure'
 import * as storageHelpers from 'crunchycone-storage/storage'
+import { getCrunchyConeAPIURL, getCrunchyConeProjectID, hasCrunchyConeAPIKey } from 'crunchycone-storage/auth'
 import { syncStorageProviders } from 'crunchycone-storage/storage/sync'
 import type { SyncResult, SyncProgress } from 'crunchycone-storage/storage/sync'
 import type { StorageProvider as HelperProvider, GCPStorageConfig as HelperGcpConfig } from 'crunchycone-storage/storage'
@@ -116,6 +117,10 @@ async function main(controller: AbortController): Promise<void> {
   const types: StorageProviderType[] = await storageHelpers.getAvailableStorageProviders()
   const sameProvider: HelperProvider = storageHelpers.getStorageProvider()
   const helperGcp: HelperGcpConfig = gcpConfig
+  const apiUrl: string = getCrunchyConeAPIURL()
+  const projectId: string | undefined = getCrunchyConeProjectID()
+  const hasKey: boolean = await hasCrunchyConeAPIKey()
+  console.log(apiUrl, projectId, hasKey)
   const synced: SyncResult = await syncStorageProviders({
     source: clouds[0],
     destination: clouds[1],

@@ -88,14 +88,39 @@ fn non_blank(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-pub fn resolve(input: &ConfigInput) -> Result<Config> {
-    let toml = input
-        .cwd
-        .as_deref()
-        .and_then(|cwd| find_toml(Path::new(cwd)))
+/// What `crunchycone.toml` (found from `cwd`) says; nothing when there is none or it is unreadable.
+fn read_toml(cwd: Option<&str>) -> Toml {
+    cwd.and_then(|cwd| find_toml(Path::new(cwd)))
         .and_then(|p| std::fs::read_to_string(p).ok())
         .map(|t| parse_toml(&t))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// What `crunchycone.toml` (found from `cwd` up to the project root) gives the original's `./auth`
+/// helpers: the API address its `environment` names, and `[project] id`.
+#[napi(object)]
+pub struct TomlValues {
+    pub api_url: Option<String>,
+    pub project_id: Option<String>,
+}
+
+#[napi(js_name = "crunchyconeToml")]
+pub fn crunchycone_toml(cwd: String) -> TomlValues {
+    let t = read_toml(Some(&cwd));
+    TomlValues { api_url: t.environment.as_deref().map(|e| toml_api_url(e).to_string()), project_id: t.project_id }
+}
+
+/// The API address an `environment` value names: `dev`, or production for anything else.
+fn toml_api_url(environment: &str) -> &'static str {
+    if environment == "dev" {
+        DEV_API_URL
+    } else {
+        DEFAULT_API_URL
+    }
+}
+
+pub fn resolve(input: &ConfigInput) -> Result<Config> {
+    let toml = read_toml(input.cwd.as_deref());
     let api_key = non_blank(&input.api_key).or_else(|| non_blank(&input.env_api_key)).ok_or_else(|| {
         Error::InvalidInput(
             "CrunchyCone API key not found in environment variable CRUNCHYCONE_API_KEY. Keychain access is not \
@@ -105,9 +130,7 @@ pub fn resolve(input: &ConfigInput) -> Result<Config> {
     })?;
     let api_url = non_blank(&input.api_url)
         .or_else(|| non_blank(&input.env_api_url))
-        .or_else(|| {
-            toml.environment.as_deref().map(|e| if e == "dev" { DEV_API_URL } else { DEFAULT_API_URL }.to_string())
-        })
+        .or_else(|| toml.environment.as_deref().map(|e| toml_api_url(e).to_string()))
         .unwrap_or_else(|| DEFAULT_API_URL.to_string());
     let project_id = non_blank(&input.project_id)
         .or_else(|| non_blank(&input.env_project_id))

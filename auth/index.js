@@ -1,0 +1,3 @@
+'use strict'
+// crunchycone-lib's `./auth` subpath.
+module.exports = require('../lib/auth')

@@ -1,0 +1,3 @@
+import lib from './index.js'
+
+export const { getCrunchyConeAPIKey, hasCrunchyConeAPIKey, getCrunchyConeAPIKeyWithFallback, getCrunchyConeAPIURL, getCrunchyConeProjectID } = lib
