@@ -13,7 +13,7 @@ const { Storage } = require('@google-cloud/storage')
 const { conformance } = require('./conformance')
 const { startS3Proxy } = require('./helpers/s3proxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
-const { pattern, collect, uniqueId, withEnv, keysByPages } = require('./helpers/util')
+const { pattern, collect, uniqueId, withEnv, keysByPages, presignedStringToSign } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { GCPStorageProvider } = lib
@@ -56,20 +56,8 @@ const providerFor = (bucket, extra = {}) => new GCPStorageProvider({ projectId: 
  * always storage.googleapis.com (object_store signs for GCS itself, whatever the endpoint).
  */
 function signatureValid(url, key) {
-  const u = new URL(url)
-  const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-  const query = [...u.searchParams]
-    .filter(([k]) => k !== 'X-Goog-Signature')
-    .map(([k, v]) => [enc(k), enc(v)])
-    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&')
-  const canonical = ['GET', u.pathname, query, 'host:storage.googleapis.com', '', 'host', 'UNSIGNED-PAYLOAD'].join('\n')
-  const [, day, region, service] = u.searchParams.get('X-Goog-Credential').split('/')
-  const scope = `${day}/${region}/${service}/goog4_request`
-  const digest = crypto.createHash('sha256').update(canonical).digest('hex')
-  const toSign = ['GOOG4-RSA-SHA256', u.searchParams.get('X-Goog-Date'), scope, digest].join('\n')
-  return crypto.verify('sha256', Buffer.from(toSign), key, Buffer.from(u.searchParams.get('X-Goog-Signature'), 'hex'))
+  const { toSign, signature } = presignedStringToSign(url, 'Goog', 'storage.googleapis.com')
+  return crypto.verify('sha256', Buffer.from(toSign), key, Buffer.from(signature, 'hex'))
 }
 
 conformance({

@@ -11,7 +11,7 @@ const crypto = require('node:crypto')
 const { Readable } = require('node:stream')
 const { conformance } = require('./conformance')
 const { startS3Proxy } = require('./helpers/s3proxy')
-const { pattern, collect, uniqueId, webStreamOf, withEnv } = require('./helpers/util')
+const { pattern, collect, uniqueId, webStreamOf, withEnv, presignedStringToSign } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { S3CompatibleProvider } = lib
@@ -54,21 +54,9 @@ const anonymousGet = (bucket, key) => fetch(`${server.endpoint}/${bucket}/${key}
  */
 function presignedSignatureValid(url, secret) {
   const hmac = (k, s) => crypto.createHmac('sha256', k).update(s).digest()
-  const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-  const u = new URL(url)
-  const query = [...u.searchParams]
-    .filter(([k]) => k !== 'X-Amz-Signature')
-    .map(([k, v]) => [enc(k), enc(v)])
-    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&')
-  const canonical = ['GET', u.pathname, query, `host:${u.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n')
-  const [, day, region, service] = u.searchParams.get('X-Amz-Credential').split('/')
-  const scope = `${day}/${region}/${service}/aws4_request`
-  const digest = crypto.createHash('sha256').update(canonical).digest('hex')
-  const toSign = ['AWS4-HMAC-SHA256', u.searchParams.get('X-Amz-Date'), scope, digest].join('\n')
-  const key = [day, region, service, 'aws4_request'].reduce((k, part) => hmac(k, part), `AWS4${secret}`)
-  return hmac(key, toSign).toString('hex') === u.searchParams.get('X-Amz-Signature')
+  const { toSign, scope, signature } = presignedStringToSign(url, 'Amz')
+  const key = scope.reduce((k, part) => hmac(k, part), `AWS4${secret}`)
+  return hmac(key, toSign).toString('hex') === signature
 }
 
 conformance({

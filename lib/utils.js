@@ -107,13 +107,16 @@ function getCommonValidationOptions() {
 // ---------------------------------------------------------------------------------------------
 // Keys (utils.ts)
 
-/** Every character outside `[a-zA-Z0-9._-]` becomes `_`, runs collapse, ends are trimmed, 50 max. */
-function sanitizeFilename(name) {
-  return String(name)
+/** Every character outside `[a-zA-Z0-9._-]` becomes `_`, runs collapse, ends are trimmed. */
+const clean = (name) =>
+  String(name)
     .replace(/[^a-zA-Z0-9._-]/g, '_')
     .replace(/_+/g, '_')
     .replace(/^[_.]+|[_.]+$/g, '')
-    .slice(0, 50)
+
+/** `clean`, at most 50 characters. */
+function sanitizeFilename(name) {
+  return clean(name).slice(0, 50)
 }
 
 /** An extension as a key may carry it: letters, digits and inner dots (`''` when none are left). */
@@ -124,7 +127,7 @@ const safeExtension = (ext) => {
 
 function generateUploadKey(userId, filename, prefix = 'uploads') {
   // The user id becomes a folder: the filename rules, without their length limit.
-  const user = String(userId).replace(/[^a-zA-Z0-9._-]/g, '_').replace(/_+/g, '_').replace(/^[_.]+|[_.]+$/g, '')
+  const user = clean(userId)
   if (!user) throw new TypeError(`Invalid userId ${JSON.stringify(userId)}: nothing of it can name a folder`)
   const ext = path.extname(String(filename))
   const base = sanitizeFilename(path.basename(String(filename), ext))

@@ -86,4 +86,26 @@ async function keysByPages(provider, options, maxPages = 1000) {
   throw new Error(`more than ${maxPages} pages`)
 }
 
-module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages }
+/**
+ * What a V4 presigned GET URL signs: AWS SigV4 (`X-Amz-*` parameters) and GCS V4 (`X-Goog-*`) share
+ * the scheme. `host` is the signed host (GCS signs for storage.googleapis.com, whatever the
+ * endpoint). Gives the string to sign, the credential scope (date, region, service, terminator) and
+ * the URL's signature, for a verifier of the vendor's algorithm.
+ */
+function presignedStringToSign(url, vendor, host = new URL(url).host) {
+  const u = new URL(url)
+  const param = (name) => u.searchParams.get(`X-${vendor}-${name}`)
+  const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  const query = [...u.searchParams]
+    .filter(([k]) => k !== `X-${vendor}-Signature`)
+    .map(([k, v]) => [enc(k), enc(v)])
+    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&')
+  const canonical = ['GET', u.pathname, query, `host:${host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n')
+  const scope = param('Credential').split('/').slice(1)
+  const digest = crypto.createHash('sha256').update(canonical).digest('hex')
+  return { toSign: [param('Algorithm'), param('Date'), scope.join('/'), digest].join('\n'), scope, signature: param('Signature') }
+}
+
+module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages, presignedStringToSign }

@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use futures::stream::BoxStream;
 use object_store::{Attribute, Attributes};
-use percent_encoding::utf8_percent_encode;
 use quick_xml::events::Event;
 
 use super::config::{Credential, Settings};
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::{pages, refused, Head, Listed, SEGMENT};
+use crate::providers::bucket::{pages, query_string, refused, Head, Listed};
 use crate::xml::{summary, unescape};
 
 /// The API version of listings.
@@ -79,8 +78,7 @@ async fn request(
             query.push((name, v));
         }
     }
-    let encoded: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, SEGMENT))).collect();
-    let url = format!("{}/{}?{}", s.account_url, s.container, encoded.join("&"));
+    let url = format!("{}/{}?{}", s.account_url, s.container, query_string(&query));
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let req = match &s.credential {
         Credential::Key { secret, .. } => {

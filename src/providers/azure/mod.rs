@@ -20,13 +20,12 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
 use object_store::path::Path;
-use percent_encoding::utf8_percent_encode;
 use serde_json::json;
 
 use self::config::{Credential, Settings};
 use crate::error::{Error, Result};
 use crate::providers::bucket::{
-    encode_key, http_client, Clients, Listed, Service, SEGMENT, SMALL_REQUEST, UPLOAD_REQUEST,
+    encode_key, http_client, query_string, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -82,8 +81,7 @@ impl Azure {
             query.push(("rscd", rscd));
         }
         query.push(("sig", &signature));
-        let token =
-            query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, SEGMENT))).collect::<Vec<_>>().join("&");
+        let token = query_string(&query);
         Ok((format!("{}/{}/{}?{token}", s.account_url, s.container, encode_key(key)), token))
     }
 }

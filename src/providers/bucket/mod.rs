@@ -62,6 +62,12 @@ pub fn encode_key(key: &str) -> String {
     key.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
 }
 
+/// `name=value&…`, each value percent-encoded as [`SEGMENT`] says (`%20` for a space, as the SDKs
+/// send it: a form-encoded `+` is ambiguous).
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, SEGMENT))).collect::<Vec<_>>().join("&")
+}
+
 /// The client options every service's clients share: each request limited to `timeout` (`None`:
 /// no limit, for reads whose pace the consumer sets), plain HTTP only for `http://` addresses.
 pub fn client_options(url: &str, timeout: Option<Duration>) -> ClientOptions {

@@ -26,7 +26,8 @@ pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{with_causes, Error, Result};
 use crate::providers::bucket::{
-    encode_key, http_client, pages, refused, signed_get, Clients, Head, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
+    encode_key, http_client, pages, query_string, refused, signed_get, Clients, Head, Listed, Service, SMALL_REQUEST,
+    UPLOAD_REQUEST,
 };
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -101,9 +102,7 @@ impl Gcs {
             (None, Some(a)) => query.push(("startOffset", a)),
             (None, None) => {}
         }
-        let query: Vec<String> =
-            query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC))).collect();
-        let (status, body) = self.api(reqwest::Method::GET, &format!("?{}", query.join("&")), None).await?;
+        let (status, body) = self.api(reqwest::Method::GET, &format!("?{}", query_string(&query)), None).await?;
         if !(200..300).contains(&status) {
             return Err(refused(status, format!("Failed to list objects: {}", describe(status, &body))));
         }

@@ -6,12 +6,12 @@
 use bytes::Bytes;
 use object_store::aws::AwsAuthorizer;
 use object_store::client::HttpRequestBody;
-use percent_encoding::{percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 use reqwest::Url;
 
 use super::config::Settings;
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::SEGMENT;
+use crate::providers::bucket::query_string;
 use crate::xml::{element, summary, unescape};
 
 /// What S3 answered: the status and the body (an S3 error document when it refused).
@@ -108,7 +108,6 @@ pub async fn list(
     start_after: Option<&str>,
     token: Option<&str>,
 ) -> Result<Page> {
-    // Encoded by hand, `%20` for a space as the SDKs send it (a form-encoded `+` is ambiguous).
     let mut query = vec![("list-type", "2"), ("encoding-type", "url")];
     if !prefix.is_empty() {
         query.push(("prefix", prefix));
@@ -118,8 +117,7 @@ pub async fn list(
         (None, Some(a)) => query.push(("start-after", a)),
         (None, None) => {}
     }
-    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, SEGMENT))).collect();
-    let url = Url::parse(&format!("{}?{}", s.bucket_url, query.join("&")))
+    let url = Url::parse(&format!("{}?{}", s.bucket_url, query_string(&query)))
         .map_err(|e| Error::InvalidInput(format!("Invalid S3 address: {e}")))?;
     let reply = send(http, s, http::Method::GET, url, None).await?;
     if !reply.ok() {
