@@ -25,8 +25,8 @@ function loadInNewRealm(entry) {
     const localRequire = (id) => {
       if (!id.startsWith('.')) return require(id)
       let target = require.resolve(path.resolve(path.dirname(file), id))
-      // The generated native loader is shared, as Jest shares native addons.
-      if (target.endsWith(`${path.sep}native.js`) && !target.includes(`${path.sep}lib${path.sep}`)) return require(target)
+      // The native addon's loader is shared, as Jest shares native addons.
+      if (target === path.join(__dirname, '..', 'lib', 'native.js')) return require(target)
       return load(target)
     }
     fn.call(module.exports, module.exports, localRequire, module, file, path.dirname(file))

@@ -184,4 +184,4 @@ async function httpCases({ file, size, rounds, interleave, median, quick }) {
   }
 }
 
-module.exports = { httpCases }
+module.exports = { httpCases, startApiServer }
