@@ -3,7 +3,7 @@
 // feeding an upload from a buffer, a file path or a stream, and listing.
 
 const path = require('node:path')
-const { call, fromNative } = require('./errors')
+const { call, fromNative, storageError } = require('./errors')
 const { toBuffer, toFileInfo, toListOptions, toListResult } = require('./convert')
 
 /** The original's rule: exactly one of filePath, stream, buffer (counted by truthiness). */
@@ -41,7 +41,8 @@ async function sendUpload(upload, { buffer, filePath, stream }, describe) {
     r = await upload.finish()
   } catch (e) {
     await upload.abort()
-    throw new Error(describe(fromNative(e).message))
+    const cause = fromNative(e)
+    throw storageError(describe(cause.message), cause.code)
   }
   const { lastModified, ...result } = toFileInfo(r)
   if (result.etag === undefined) delete result.etag
@@ -54,7 +55,7 @@ async function listThrough(native, options, search) {
   try {
     return toListResult(await call(() => native.list(toListOptions(options), search)), startedAt)
   } catch (e) {
-    throw new Error(`Failed to ${search ? 'search' : 'list'} files: ${e.message}`)
+    throw storageError(`Failed to ${search ? 'search' : 'list'} files: ${e.message}`, e.code)
   }
 }
 

@@ -108,9 +108,13 @@ pub fn with_causes(e: &dyn std::error::Error) -> String {
 }
 
 /// napi's async bridge only carries its own `Status`, so the code travels as a `[Code] ` prefix of the
-/// message; `lib/errors.js` strips it and sets `error.code`. This is the only place that writes it.
+/// message; `lib/errors.js` strips it and sets `error.code`. This is the only place that writes it,
+/// and the one place every message passes on its way out: secrets are removed here.
 impl From<Error> for napi::Error {
     fn from(e: Error) -> Self {
-        napi::Error::new(napi::Status::GenericFailure, format!("[{}] {}", e.code(), e))
+        napi::Error::new(
+            napi::Status::GenericFailure,
+            format!("[{}] {}", e.code(), crate::redact::redact(&e.to_string())),
+        )
     }
 }

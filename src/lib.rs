@@ -3,12 +3,14 @@
 //! Only module wiring lives here. Each napi export sits with the code it exposes: the stream
 //! handle in [`stream`], each provider's class in `providers/<backend>`.
 
+mod config;
 mod content_type;
 mod error;
 mod keys;
 mod listing;
 mod providers;
 mod range;
+mod redact;
 mod stream;
 mod upload;
 mod visibility;

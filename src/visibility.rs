@@ -34,7 +34,8 @@ pub struct VisibilityResult {
 }
 
 impl VisibilityResult {
-    /// A result without a public URL or provider details.
+    /// A result without a public URL or provider details. Its message may quote a server's error, so
+    /// it is redacted as errors are.
     pub fn new(requested_public: bool, success: bool, actual_public: bool, message: impl Into<String>) -> Self {
         VisibilityResult {
             success,
@@ -42,7 +43,7 @@ impl VisibilityResult {
             actual_visibility: visibility_name(actual_public).to_string(),
             public_url: None,
             public_url_expires_at_ms: None,
-            message: Some(message.into()),
+            message: Some(crate::redact::redact(&message.into())),
             provider_specific: None,
         }
     }

@@ -6,8 +6,9 @@ use std::time::Duration;
 use napi_derive::napi;
 use object_store::azure::{AzureConfigKey, MicrosoftAzure, MicrosoftAzureBuilder};
 
+use crate::config::{self, optional_url, required};
 use crate::error::{Error, Result};
-use crate::providers::bucket::{client_options, optional_url, required, retry};
+use crate::providers::bucket::{client_options, retry};
 
 /// The original's `AzureStorageConfig`, plus `endpoint` (the blob service's address, for Azurite
 /// and clouds outside `core.windows.net`; a connection string's `BlobEndpoint` does the same).
@@ -34,9 +35,21 @@ pub enum Credential {
     Sas(String),
 }
 
+/// A SAS token credential (a query string: printable ASCII), without a leading `?`.
+fn sas(token: &str) -> Result<Credential> {
+    let token = config::secret(token, "Azure", "sasToken")?.trim_start_matches('?');
+    // The signature may be quoted on its own, percent-encoded or not.
+    for sig in token.split('&').filter_map(|p| p.strip_prefix("sig=")) {
+        crate::redact::register(sig);
+        crate::redact::register(&percent_encoding::percent_decode_str(sig).decode_utf8_lossy());
+    }
+    Ok(Credential::Sas(token.to_string()))
+}
+
 /// An account key credential; the key must be base64.
 fn key(base64: &str) -> Result<Credential> {
     use base64::Engine;
+    config::secret(base64, "Azure", "accountKey")?;
     let secret = base64::engine::general_purpose::STANDARD.decode(base64);
     let secret = secret.map_err(|_| Error::InvalidInput("Invalid Azure account key: expected base64".into()))?;
     Ok(Credential::Key { base64: base64.to_string(), secret })
@@ -67,7 +80,8 @@ fn connection_string(s: &str) -> impl Fn(&str) -> Option<String> + '_ {
 impl Settings {
     pub fn new(c: &AzureConfig) -> Result<Settings> {
         let container = required(&c.container_name, "Azure", "containerName")?;
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        config::name(&container, "Azure", "containerName")?;
+        let given = config::optional;
         // The original's precedence: connection string, then account key, then SAS token.
         let (account, credential, account_url) = if let Some(cs) = given(&c.connection_string) {
             let get = connection_string(&cs);
@@ -75,7 +89,8 @@ impl Settings {
                 let url = "http://127.0.0.1:10000/devstoreaccount1".to_string();
                 (DEV_ACCOUNT.to_string(), key(DEV_KEY)?, url)
             } else {
-                let endpoint = get("BlobEndpoint").map(|e| e.trim_end_matches('/').to_string());
+                let endpoint = get("BlobEndpoint").map(|e| config::url(&e, "Azure", "connection string BlobEndpoint"));
+                let endpoint = endpoint.transpose()?;
                 // A SAS connection string may name the account only in its endpoint: the host's
                 // first label, or the first path segment after an IP address (Azurite).
                 let from_endpoint = endpoint.as_deref().and_then(|e| {
@@ -92,24 +107,28 @@ impl Settings {
                     .ok_or_else(|| Error::InvalidInput("Azure connection string is missing AccountName".into()))?;
                 let credential = match (get("AccountKey"), get("SharedAccessSignature")) {
                     (Some(k), _) => key(&k)?,
-                    (None, Some(sas)) => Credential::Sas(sas.trim_start_matches('?').to_string()),
+                    (None, Some(token)) => sas(&token)?,
                     (None, None) => {
                         return Err(Error::InvalidInput(
                             "Azure connection string has neither AccountKey nor SharedAccessSignature".into(),
                         ))
                     }
                 };
-                let url = endpoint.unwrap_or_else(|| {
-                    let protocol = get("DefaultEndpointsProtocol").unwrap_or("https".into());
-                    let suffix = get("EndpointSuffix").unwrap_or("core.windows.net".into());
-                    format!("{protocol}://{account}.blob.{suffix}")
-                });
+                config::name(&account, "Azure", "accountName")?;
+                let url = match endpoint {
+                    Some(url) => url,
+                    None => {
+                        let protocol = get("DefaultEndpointsProtocol").unwrap_or("https".into());
+                        let suffix = get("EndpointSuffix").unwrap_or("core.windows.net".into());
+                        config::url(&format!("{protocol}://{account}.blob.{suffix}"), "Azure", "connection string")?
+                    }
+                };
                 (account, credential, url)
             }
         } else {
             let credential = match (given(&c.account_key), given(&c.sas_token)) {
                 (Some(k), _) => key(&k)?,
-                (None, Some(sas)) => Credential::Sas(sas.trim_start_matches('?').to_string()),
+                (None, Some(token)) => sas(&token)?,
                 (None, None) => {
                     return Err(Error::InvalidInput(
                         "Azure Storage requires either connectionString, accountKey, or sasToken".into(),
@@ -117,12 +136,14 @@ impl Settings {
                 }
             };
             let account = required(&c.account_name, "Azure", "accountName")?;
+            config::name(&account, "Azure", "accountName")?;
             let url = format!("https://{account}.blob.core.windows.net");
             (account, credential, url)
         };
         // An endpoint given in the config wins over the default address.
-        let account_url = optional_url(&c.endpoint).unwrap_or(account_url);
-        let public_base = optional_url(&c.cdn_url).unwrap_or_else(|| format!("{account_url}/{container}"));
+        let account_url = optional_url(&c.endpoint, "Azure", "endpoint")?.unwrap_or(account_url);
+        let public_base =
+            optional_url(&c.cdn_url, "Azure", "cdnUrl")?.unwrap_or_else(|| format!("{account_url}/{container}"));
         Ok(Settings { account, container, credential, account_url, public_base })
     }
 

@@ -129,19 +129,6 @@ pub fn retry() -> RetryConfig {
     RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(86_400), ..Default::default() }
 }
 
-/// A configuration value that must be present and not blank.
-pub fn required(value: &Option<String>, service: &str, name: &str) -> Result<String> {
-    match value.as_deref().map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v.to_string()),
-        _ => Err(Error::InvalidInput(format!("{service} configuration is missing {name}"))),
-    }
-}
-
-/// An optional configuration value, blank counting as absent, without a trailing `/`.
-pub fn optional_url(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.trim_end_matches('/').to_string())
-}
-
 /// What a service does its own way. Everything else is [`Bucket`]'s.
 pub trait Service: Send + Sync + 'static {
     /// The bucket (or container) name.

@@ -142,13 +142,17 @@ pub fn resolve(input: &ConfigInput) -> Result<Config> {
                     .into(),
             )
         })?;
+    crate::config::secret(&api_key, "CrunchyCone", "apiKey")?;
+    let api_url = crate::config::url(&api_url, "CrunchyCone", "apiUrl")?;
+    crate::config::name(&project_id, "CrunchyCone", "projectId")?;
     let timeout_ms = match input.timeout {
         Some(t) if t.is_finite() && t > 0.0 => t.min(u32::MAX as f64) as u32,
         _ => DEFAULT_TIMEOUT_MS,
     };
     Ok(Config {
-        // A trailing slash would give `//api/v1/...` (the original did not normalise it).
-        api_url: api_url.trim_end_matches('/').to_string(),
+        // Without a trailing slash (`url` drops it), which would give `//api/v1/...` (the original
+        // did not normalise it).
+        api_url,
         api_key,
         project_id,
         timeout_ms,

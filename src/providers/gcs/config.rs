@@ -6,8 +6,9 @@ use std::time::Duration;
 use napi_derive::napi;
 use object_store::gcp::{GoogleCloudStorage, GoogleCloudStorageBuilder};
 
+use crate::config::{self, optional_url, required};
 use crate::error::{Error, Result};
-use crate::providers::bucket::{client_options, optional_url, required, retry};
+use crate::providers::bucket::{client_options, retry};
 
 /// Where GCS lives unless `apiEndpoint` says otherwise.
 pub const GOOGLE: &str = "https://storage.googleapis.com";
@@ -50,7 +51,10 @@ pub struct Settings {
 impl Settings {
     pub fn new(c: &GcsConfig) -> Result<Settings> {
         let bucket = required(&c.bucket, "GCS", "bucket")?;
-        let endpoint = optional_url(&c.api_endpoint).map(|e| if e.contains("://") { e } else { format!("http://{e}") });
+        config::name(&bucket, "GCS", "bucket")?;
+        let endpoint =
+            config::optional(&c.api_endpoint).map(|e| if e.contains("://") { e } else { format!("http://{e}") });
+        let endpoint = endpoint.map(|e| config::url(&e, "GCS", "apiEndpoint")).transpose()?;
         let credentials = match (&c.credentials, c.key_filename.as_deref().filter(|f| !f.is_empty())) {
             // keyFilename wins over credentials, as in the original.
             (_, Some(file)) => Credentials::File(file.to_string()),
@@ -63,6 +67,11 @@ impl Settings {
                         return Err(Error::InvalidInput(format!("GCS credentials are missing {field}")));
                     }
                 }
+                // The key never travels, but no message may show it either (see `redact`).
+                for line in key["private_key"].as_str().unwrap_or_default().lines().filter(|l| !l.starts_with("-----"))
+                {
+                    crate::redact::register(line.trim());
+                }
                 Credentials::Key(serde_json::Value::Object(key).to_string())
             }
             (Some(serde_json::Value::Null) | None, None) if endpoint.is_some() => Credentials::None,
@@ -70,7 +79,7 @@ impl Settings {
             (Some(_), None) => return Err(Error::InvalidInput("GCS credentials must be an object".into())),
         };
         let base = endpoint.unwrap_or_else(|| GOOGLE.to_string());
-        let public_base = optional_url(&c.cdn_url).unwrap_or_else(|| format!("{base}/{bucket}"));
+        let public_base = optional_url(&c.cdn_url, "GCS", "cdnUrl")?.unwrap_or_else(|| format!("{base}/{bucket}"));
         Ok(Settings { bucket, base, public_base, credentials })
     }
 

@@ -8,12 +8,13 @@
 //! (its mtime may not yet tell two writes apart) and is re-read on the next walk.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fs;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use cap_fs_ext::MetadataExt;
+use cap_std::fs::{Dir, Metadata};
+
+use super::confined;
 use super::sidecar::{Sidecar, SUFFIX};
 
 const RACY: Duration = Duration::from_secs(2);
@@ -21,13 +22,13 @@ const RACY: Duration = Duration::from_secs(2);
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Stamp {
     len: u64,
-    mtime: (i64, i64),
+    modified: Option<SystemTime>,
     ino: u64,
 }
 
 impl Stamp {
-    fn of(m: &fs::Metadata) -> Self {
-        Stamp { len: m.len(), mtime: (m.mtime(), m.mtime_nsec()), ino: m.ino() }
+    fn of(m: &Metadata) -> Self {
+        Stamp { len: m.len(), modified: m.modified().ok().map(|t| t.into_std()), ino: m.ino() }
     }
 }
 
@@ -49,70 +50,52 @@ struct Inner {
 /// A sidecar found by a walk.
 pub struct Listed {
     pub sidecar: Arc<Sidecar>,
-    /// Whether the content file next to it exists (a sidecar without one is an orphan).
+    /// Whether the content file next to it exists as a regular file (else the sidecar is an orphan).
     pub content_exists: bool,
 }
 
+#[derive(Default)]
 pub struct Catalog {
-    root: PathBuf,
     inner: Mutex<Inner>,
 }
 
-/// Reads a sidecar and returns it only if it describes `key` (so a user's JSON file is never
-/// mistaken for metadata).
-pub fn read_sidecar(path: &Path, key: &str) -> Option<Sidecar> {
-    let s = Sidecar::parse(&fs::read(path).ok()?)?;
+/// Reads `name` in `dir` as a sidecar and returns it only if it describes `key` (so a user's JSON
+/// file is never mistaken for metadata).
+pub fn read_sidecar(dir: &Dir, name: &str, key: &str) -> Option<Sidecar> {
+    let s = Sidecar::parse(&confined::read(dir, name)?)?;
     (s.key() == key).then_some(s)
 }
 
-fn walk(dir: &Path, rel: &str, present: &mut HashSet<String>, jsons: &mut Vec<(String, fs::Metadata)>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-        let Ok(ft) = entry.file_type() else { continue };
-        // Links are never followed (they could lead outside the root), only noted as present.
-        if ft.is_dir() && !ft.is_symlink() {
-            walk(&entry.path(), &path, present, jsons);
-        } else if name.ends_with(SUFFIX) && !ft.is_symlink() {
-            if let Ok(m) = entry.metadata() {
-                jsons.push((path.clone(), m));
-            }
-        }
-        present.insert(path);
-    }
-}
-
 impl Catalog {
-    pub fn new(root: PathBuf) -> Self {
-        Catalog { root, inner: Mutex::new(Inner::default()) }
-    }
-
-    /// Walks the tree, updates the index and returns every sidecar (orphans included).
-    pub fn refresh(&self) -> Vec<Listed> {
+    /// Walks the tree under `root`, updates the index and returns every sidecar (orphans included).
+    /// Links are never followed (they could lead outside the root).
+    pub fn refresh(&self, root: &Dir) -> Vec<Listed> {
         let mut inner = self.inner.lock().unwrap();
         let mut present = HashSet::new();
-        let mut jsons = Vec::new();
-        walk(&self.root, "", &mut present, &mut jsons);
         let now = SystemTime::now();
         let mut old = std::mem::take(&mut inner.entries);
-        for (path, meta) in jsons {
-            let key = path[..path.len() - SUFFIX.len()].to_string();
+        let mut entries = BTreeMap::new();
+        confined::walk(root, "", &mut |dir, path, name, ft| {
+            if !ft.is_file() {
+                return;
+            }
+            present.insert(path.to_string());
+            let Some(key) = path.strip_suffix(SUFFIX) else { return };
+            let Ok(meta) = dir.symlink_metadata(name) else { return };
             let stamp = Stamp::of(&meta);
-            let entry = match old.remove(&key) {
+            let entry = match old.remove(key) {
                 Some(e) if e.trusted && e.stamp == stamp => e,
                 _ => Entry {
                     stamp,
-                    sidecar: read_sidecar(&self.root.join(&path), &key).map(Arc::new),
-                    trusted: meta.modified().is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age > RACY)),
+                    sidecar: read_sidecar(dir, name, key).map(Arc::new),
+                    trusted: meta
+                        .modified()
+                        .is_ok_and(|m| now.duration_since(m.into_std()).is_ok_and(|age| age > RACY)),
                 },
             };
-            inner.entries.insert(key, entry);
-        }
+            entries.insert(key.to_string(), entry);
+        });
+        inner.entries = entries;
         // `x.json` is content, not the sidecar of `x`, when it has a sidecar of its own.
         let is_content = |key: &str, entries: &BTreeMap<String, Entry>| {
             entries.get(&format!("{key}{SUFFIX}")).is_some_and(|e| e.sidecar.is_some())
@@ -136,10 +119,10 @@ impl Catalog {
 
     /// Keys the index holds for `id`, after a first walk if there was none yet; and whether that
     /// walk happened now.
-    pub fn candidates(&self, id: &str) -> (Vec<String>, bool) {
+    pub fn candidates(&self, root: &Dir, id: &str) -> (Vec<String>, bool) {
         let walked = !self.inner.lock().unwrap().built;
         if walked {
-            self.refresh();
+            self.refresh(root);
         }
         let inner = self.inner.lock().unwrap();
         let keys = inner.by_id.get(id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default();

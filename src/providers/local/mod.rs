@@ -2,15 +2,17 @@
 //! original's format. The JS class (`lib/providers/local.js`) adapts this to the original API.
 
 mod catalog;
+mod confined;
 mod sidecar;
+mod temp;
 mod upload;
 
-use std::fs;
-use std::io::{self, Seek, SeekFrom};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::UNIX_EPOCH;
 
+use cap_std::fs::Dir;
 use napi_derive::napi;
 
 use crate::error::{Error, Result};
@@ -19,6 +21,8 @@ use crate::range::{self, RangeRequest, Requested};
 use crate::stream::{Body, NativeStream, Opened, Opener};
 use crate::visibility::{parse_visibility, visibility_name, VisibilityResult, VisibilityStatus};
 use catalog::{read_sidecar, Catalog};
+use confined::{kind, lock, Place, Root};
+use temp::{Sweeper, Temp};
 pub use upload::{NativeUpload, UploadOptions};
 
 /// Runs blocking file-system work off the JS thread and off the async workers.
@@ -26,58 +30,41 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + 
     tokio::task::spawn_blocking(f).await.map_err(|e| Error::Provider(format!("Internal error: {e}")))?
 }
 
-/// Where a key's content and metadata live under the root.
-struct Paths {
-    file: PathBuf,
-    meta: PathBuf,
+/// The name of the sidecar of the file `name`.
+fn meta_name(name: &str) -> String {
+    format!("{name}{}", sidecar::SUFFIX)
+}
+
+/// Writes `bytes` to `name` in `dir` through a temporary file and a rename.
+fn write_atomically(dir: &Dir, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let mut temp = Temp::create(dir, name)?;
+    temp.file.write_all(bytes)?;
+    temp.commit(name)
 }
 
 pub(crate) struct Store {
-    root: PathBuf,
+    root: Root,
     base_url: String,
     catalog: Catalog,
+    sweeper: Sweeper,
 }
 
 impl Store {
-    /// The storage root exists (the original creates it in its constructor).
-    fn ready(&self) -> Result<()> {
-        fs::create_dir_all(&self.root)
-            .map_err(|e| Error::Provider(format!("Failed to create storage directory at {}: {e}", self.root.display())))
-    }
-
-    /// The file of `key` under the root. Beyond the key rules, refuses a path that passes through a
-    /// symbolic link (it could lead outside the root) and a path that holds another file's metadata.
-    fn path(&self, key: &str) -> Result<PathBuf> {
+    /// Where `key` lives (see `Root::locate`). Beyond the key rules, refuses a key that is a link
+    /// and a key whose file holds another file's metadata.
+    fn place(&self, key: &str, create: bool) -> Result<Option<Place>> {
         let key = crate::keys::validate(key)?;
         let refuse = |reason| Error::InvalidKey { key: key.to_string(), reason };
-        let mut at = self.root.clone();
-        for segment in key.split('/') {
-            at.push(segment);
-            match fs::symlink_metadata(&at) {
-                Ok(m) if m.file_type().is_symlink() => return Err(refuse("keys must not pass through symbolic links")),
-                Ok(_) => {}
-                Err(_) => break, // the rest does not exist yet
-            }
+        let Some(place) = self.root.locate(key, create)? else { return Ok(None) };
+        if kind(&place.dir, &place.name).is_some_and(|t| t.is_symlink()) {
+            return Err(refuse("keys must not pass through symbolic links"));
         }
-        let path = self.root.join(key);
         if let Some(owner) = key.strip_suffix(sidecar::SUFFIX) {
-            if read_sidecar(&path, owner).is_some() {
+            if read_sidecar(&place.dir, &place.name, owner).is_some() {
                 return Err(refuse("this path holds the metadata of another file"));
             }
         }
-        Ok(path)
-    }
-
-    /// The content file of `key` and its metadata file, both checked once (see `path`).
-    fn paths(&self, key: &str) -> Result<Paths> {
-        let file = self.path(key)?;
-        let mut meta = file.clone().into_os_string();
-        meta.push(sidecar::SUFFIX);
-        let meta = PathBuf::from(meta);
-        if fs::symlink_metadata(&meta).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(Error::InvalidKey { key: key.to_string(), reason: "its metadata file is a symbolic link" });
-        }
-        Ok(Paths { file, meta })
+        Ok(Some(place))
     }
 
     fn url(&self, key: &str) -> String {
@@ -85,58 +72,67 @@ impl Store {
     }
 
     fn delete(&self, key: &str) -> Result<()> {
-        let paths = self.paths(key)?;
-        let genuine = read_sidecar(&paths.meta, key).is_some();
-        match fs::remove_file(&paths.file) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::Provider(format!("Failed to delete file: {e}"))),
-        }
+        let Some(p) = self.place(key, false)? else { return Ok(()) };
+        let failed = |e: io::Error| Error::Provider(format!("Failed to delete file: {e}"));
+        let _lock = lock(&p.dir, true).map_err(failed)?;
+        let meta = meta_name(&p.name);
         // Only a real sidecar of `key` goes: `key.json` may be another file's content.
+        let genuine = read_sidecar(&p.dir, &meta, key).is_some();
+        confined::remove(&p.dir, &p.name).map_err(failed)?;
         if genuine {
-            let _ = fs::remove_file(&paths.meta);
+            let _ = confined::remove(&p.dir, &meta);
         }
         Ok(())
     }
 
+    /// Whether `key` is a file `getFileStream` would serve: a regular file.
     fn exists(&self, key: &str) -> Result<bool> {
-        Ok(self.path(key)?.exists())
+        Ok(self.place(key, false)?.is_some_and(|p| kind(&p.dir, &p.name).is_some_and(|t| t.is_file())))
+    }
+
+    /// Deletes the sidecar of `key` if its content file is (still) gone, as the original does.
+    fn remove_orphan(&self, key: &str) {
+        let Ok(Some(p)) = self.place(key, false) else { return };
+        let Ok(_lock) = lock(&p.dir, true) else { return };
+        if !kind(&p.dir, &p.name).is_some_and(|t| t.is_file()) {
+            let _ = confined::remove(&p.dir, &meta_name(&p.name));
+        }
     }
 
     /// Finds the file of an external id: the index's candidates first, verified on disk; a walk if
     /// none checks out. A sidecar whose content file is gone is deleted, as the original does.
     fn find(&self, id: &str) -> Result<Option<FileRecord>> {
-        self.ready()?;
-        let (mut keys, mut walked) = self.catalog.candidates(id);
+        let root = self.root.open()?;
+        let (mut keys, mut walked) = self.catalog.candidates(&root, id);
         loop {
             for key in keys {
-                let Ok(paths) = self.paths(&key) else { continue };
-                let Some(s) = read_sidecar(&paths.meta, &key).filter(|s| s.external_id() == id) else {
+                let Ok(Some(p)) = self.place(&key, false) else { continue };
+                let Some(s) = read_sidecar(&p.dir, &meta_name(&p.name), &key).filter(|s| s.external_id() == id) else {
                     continue;
                 };
-                if paths.file.exists() {
+                if kind(&p.dir, &p.name).is_some_and(|t| t.is_file()) {
                     return Ok(Some(s.record()));
                 }
-                let _ = fs::remove_file(&paths.meta);
+                self.remove_orphan(&key);
             }
             if walked {
                 break;
             }
-            self.catalog.refresh();
-            (keys, walked) = (self.catalog.candidates(id).0, true);
+            self.catalog.refresh(&root);
+            (keys, walked) = (self.catalog.candidates(&root, id).0, true);
         }
         Ok(None)
     }
 
     fn list(&self, o: &ListOptions, search: bool) -> Result<ListResult> {
         listing::validate(o)?;
-        self.ready()?;
+        let root = self.root.open()?;
         let mut files = Vec::new();
-        for entry in self.catalog.refresh() {
+        for entry in self.catalog.refresh(&root) {
             if entry.content_exists {
                 files.push(entry.sidecar.record());
-            } else if let Ok(paths) = self.paths(entry.sidecar.key()) {
-                let _ = fs::remove_file(paths.meta);
+            } else {
+                self.remove_orphan(entry.sidecar.key());
             }
         }
         listing::query(files, o, search)
@@ -144,16 +140,22 @@ impl Store {
 
     fn set_visibility(&self, key: &str, public: bool) -> Result<VisibilityResult> {
         let failed = |message: String| VisibilityResult::new(public, false, false, message);
-        let Paths { file, meta } = self.paths(key)?;
-        if !file.exists() {
-            return Ok(failed(format!("File with key {key} not found")));
+        let not_found = || failed(format!("File with key {key} not found"));
+        let Some(p) = self.place(key, false)? else { return Ok(not_found()) };
+        let _lock = match lock(&p.dir, true) {
+            Ok(l) => l,
+            Err(e) => return Ok(failed(format!("Failed to update file visibility metadata: {e}"))),
+        };
+        if !kind(&p.dir, &p.name).is_some_and(|t| t.is_file()) {
+            return Ok(not_found());
         }
-        let Some(mut s) = read_sidecar(&meta, key) else {
+        let meta = meta_name(&p.name);
+        let Some(mut s) = read_sidecar(&p.dir, &meta, key) else {
             return Ok(failed("Failed to update file visibility metadata: no valid metadata file".into()));
         };
         let url = self.url(key);
         s.set_visibility(public.then_some(url.as_str()));
-        if let Err(e) = upload::write_atomically(&meta, &s.to_bytes()) {
+        if let Err(e) = write_atomically(&p.dir, &meta, &s.to_bytes()) {
             return Ok(failed(format!("Failed to update file visibility metadata: {e}")));
         }
         let message = if public {
@@ -169,11 +171,12 @@ impl Store {
     }
 
     fn get_visibility(&self, key: &str) -> Result<VisibilityStatus> {
-        let paths = self.paths(key)?;
-        if !paths.file.exists() {
-            return Err(Error::NotFound(format!("File with key {key} not found")));
+        let not_found = || Error::NotFound(format!("File with key {key} not found"));
+        let p = self.place(key, false)?.ok_or_else(not_found)?;
+        if !kind(&p.dir, &p.name).is_some_and(|t| t.is_file()) {
+            return Err(not_found());
         }
-        let parsed = fs::read(&paths.meta).ok().and_then(|b| sidecar::Sidecar::parse(&b));
+        let parsed = confined::read(&p.dir, &meta_name(&p.name)).and_then(|b| sidecar::Sidecar::parse(&b));
         let (public, message) = match &parsed {
             Some(s) if s.is_public() => {
                 (true, "File marked as public in metadata. Access controlled by web server endpoint.")
@@ -191,26 +194,23 @@ impl Store {
         })
     }
 
-    /// Stats the file, resolves the range and positions a reader at its start.
+    /// Opens the file (a regular file only), resolves the range and positions a reader at its start.
+    /// The file and its sidecar are read under the directory's shared lock, so they come from the
+    /// same upload.
     fn open(&self, key: &str, req: Option<Requested>, include_metadata: bool) -> Result<Opened> {
-        let paths = self.paths(key)?;
         let not_found = || Error::NotFound(format!("File not found: {key}"));
-        // O_NONBLOCK: opening a FIFO or device must not wait; only regular files are served.
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(&paths.file)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => not_found(),
-                _ => Error::io(format!("Failed to open file {key}"), e),
-            })?;
-        let meta = file.metadata().map_err(|e| Error::io(format!("Failed to stat file {key}"), e))?;
-        if !meta.is_file() {
-            return Err(not_found());
-        }
+        let p = self.place(key, false)?.ok_or_else(not_found)?;
+        let failed = |e| Error::io(format!("Failed to open file {key}"), e);
+        let lock = lock(&p.dir, false).map_err(failed)?;
+        let (mut file, meta) = confined::open_regular(&p.dir, &p.name).map_err(failed)?.ok_or_else(not_found)?;
         let range = range::resolve(req, meta.len())?;
-        let sidecar = if include_metadata { read_sidecar(&paths.meta, key) } else { None };
-        let mtime_ms = meta.mtime() as f64 * 1000.0 + (meta.mtime_nsec() / 1_000_000) as f64;
+        let sidecar = if include_metadata { read_sidecar(&p.dir, &meta_name(&p.name), key) } else { None };
+        drop(lock);
+        let mtime_ms = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok())
+            .map_or(0.0, |d| d.as_millis() as f64);
         file.seek(SeekFrom::Start(range.start)).map_err(|e| Error::io(format!("Failed to read file {key}"), e))?;
         Ok(Opened {
             range,
@@ -241,12 +241,19 @@ pub struct LocalStore {
 #[napi]
 impl LocalStore {
     /// `root` must be absolute (JS resolves it). Creating the root is retried by every operation,
-    /// so a constructor never fails or crashes the process because of the file system.
+    /// so a constructor never fails or crashes the process because of the file system. It removes
+    /// the temporary files that writers which died left behind (see `temp`).
     #[napi(constructor)]
     pub fn new(root: String, base_url: String) -> Self {
-        let root = PathBuf::from(root);
-        let store = Store { catalog: Catalog::new(root.clone()), root, base_url };
-        let _ = store.ready();
+        let store = Store {
+            root: Root::new(PathBuf::from(root)),
+            base_url,
+            catalog: Catalog::default(),
+            sweeper: Sweeper::new(),
+        };
+        if let Ok(dir) = store.root.open() {
+            temp::sweep_tree(&dir);
+        }
         LocalStore { store: Arc::new(store) }
     }
 

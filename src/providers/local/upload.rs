@@ -1,73 +1,60 @@
-//! Uploads to local storage: the content goes to a temporary file next to its destination and is
-//! renamed into place only when complete, so a failed upload never damages an existing file and a
-//! reader never sees half a file. Memory use is one chunk, whatever the size.
+//! Uploads to local storage: the content goes to a temporary file next to its destination (see
+//! `temp`) and is renamed into place only when complete, so a failed upload never damages an
+//! existing file and a reader never sees half a file. Memory use is one chunk, whatever the size.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
+use super::catalog::read_sidecar;
+use super::confined::{lock, Place};
 use super::sidecar::{self, Sidecar, SUFFIX};
-use super::{blocking, Store};
+use super::temp::Temp;
+use super::{blocking, meta_name, Store};
 use crate::error::{Error, Result};
 use crate::listing::FileRecord;
 pub use crate::upload::UploadOptions;
-
-/// A temporary name in the destination's directory. It starts with a dot and does not end in
-/// `.json`, so listings never mistake it for a file or a sidecar.
-fn temp_path(dest: &Path) -> PathBuf {
-    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("upload");
-    dest.with_file_name(format!(".{name}.{:016x}.ccs-part", rand::random::<u64>()))
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temp_path(path);
-    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
 
 pub(super) struct Upload {
     store: Arc<Store>,
     options: UploadOptions,
     key: String,
-    paths: super::Paths,
-    tmp: PathBuf,
-    file: Option<File>,
+    place: Place,
+    /// The content being written; `None` once finished.
+    temp: Option<Temp>,
     size: u64,
 }
 
 impl Upload {
     /// Checks the key, creates the parent directory and the temporary file.
     pub fn begin(store: Arc<Store>, options: UploadOptions) -> Result<Self> {
-        store.ready()?;
         let now = Utc::now().timestamp_millis();
         let key = options.key_at(now);
-        let paths = store.paths(&key)?;
+        let place = store
+            .place(&key, true)?
+            .ok_or_else(|| Error::io("Failed to create directory", io::ErrorKind::NotFound.into()))?;
         // The original keeps metadata in `<key>.json`, so `doc.json` and the sidecar of `doc` are one
-        // path. `path()` refuses a key that is another file's metadata; refuse too a key whose
+        // path. `place()` refuses a key that is another file's metadata; refuse too a key whose
         // metadata would overwrite another file.
         let metadata_key = format!("{key}{SUFFIX}");
-        let metadata_own = store.root.join(format!("{metadata_key}{SUFFIX}"));
-        if super::catalog::read_sidecar(&metadata_own, &metadata_key).is_some() {
+        if read_sidecar(&place.dir, &meta_name(&meta_name(&place.name)), &metadata_key).is_some() {
             return Err(Error::InvalidKey { key, reason: "its metadata file would overwrite another file" });
         }
-        let parent = paths.file.parent().expect("a validated key has a parent").to_path_buf();
-        fs::create_dir_all(&parent).map_err(|e| Error::io("Failed to create directory", e))?;
-        let tmp = temp_path(&paths.file);
-        let file = File::create_new(&tmp).map_err(|e| Error::io("Failed to create file", e))?;
-        Ok(Upload { store, options, key, paths, tmp, file: Some(file), size: 0 })
+        store.sweeper.sweep(&place.dir);
+        let temp = Temp::create(&place.dir, &place.name).map_err(|e| Error::io("Failed to create file", e))?;
+        Ok(Upload { store, options, key, place, temp: Some(temp), size: 0 })
     }
 
     fn file(&mut self) -> Result<&mut File> {
-        self.file.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))
+        match &mut self.temp {
+            Some(t) => Ok(&mut t.file),
+            None => Err(Error::InvalidInput("The upload is already finished".into())),
+        }
     }
 
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -83,7 +70,9 @@ impl Upload {
         Ok(())
     }
 
-    /// Moves the content into place, then writes the sidecar.
+    /// Moves the content and then the sidecar into place, both under the directory's exclusive lock,
+    /// so that concurrent uploads and deletes of the key (in any process) never mix one upload's
+    /// content with another's metadata.
     pub fn finish(mut self) -> Result<FileRecord> {
         self.file()?.sync_data().map_err(|e| Error::io("Failed to write file", e))?;
         let o = &self.options;
@@ -105,31 +94,20 @@ impl Upload {
         });
         // Both new files are complete before either replaces anything: a failure up to here leaves
         // the previous file and its metadata as they were.
-        let sidecar_tmp = temp_path(&self.paths.meta);
-        let staged = fs::write(&sidecar_tmp, s.to_bytes())
-            .and_then(|()| fs::rename(&self.tmp, &self.paths.file))
-            .and_then(|()| {
-                // In place: nothing temporary is left for Drop to remove.
-                self.file = None;
-                fs::rename(&sidecar_tmp, &self.paths.meta)
-            });
-        if let Err(e) = staged {
-            let _ = fs::remove_file(&sidecar_tmp);
-            return Err(Error::io("Failed to move file into place", e));
-        }
+        let (dir, name) = (&self.place.dir, &self.place.name);
+        let meta = meta_name(name);
+        let staged = Temp::create(dir, &meta).and_then(|mut t| t.file.write_all(&s.to_bytes()).map(|()| t));
+        let moved = staged.and_then(|sidecar| {
+            let _lock = lock(dir, true)?;
+            self.temp.take().expect("checked by file()").commit(name)?;
+            sidecar.commit(&meta)
+        });
+        moved.map_err(|e| Error::io("Failed to move file into place", e))?;
         self.store.catalog.note(&o.external_id, &self.key);
         let mut record = s.record();
         record.metadata = o.metadata.clone();
         record.last_modified_ms = None;
         Ok(record)
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = fs::remove_file(&self.tmp);
-        }
     }
 }
 

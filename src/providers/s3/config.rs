@@ -10,8 +10,9 @@ use std::time::Duration;
 use napi_derive::napi;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
 
+use crate::config::{self, optional_url, required};
 use crate::error::{Error, Result};
-use crate::providers::bucket::{client_options, encode_key, optional_url, required, retry};
+use crate::providers::bucket::{client_options, encode_key, retry};
 
 /// The original's `S3Config`, as the JS classes pass it (the derived classes map theirs onto it).
 #[napi(object, object_to_js = false)]
@@ -50,12 +51,14 @@ pub struct Settings {
 impl Settings {
     pub fn new(c: &S3Config) -> Result<Settings> {
         let bucket = required(&c.bucket, "S3", "bucket")?;
+        config::name(&bucket, "S3", "bucket")?;
         let region = required(&c.region, "S3", "region")?;
-        let credential = Arc::new(AwsCredential {
-            key_id: required(&c.access_key_id, "S3", "accessKeyId")?,
-            secret_key: required(&c.secret_access_key, "S3", "secretAccessKey")?,
-            token: None,
-        });
+        config::name(&region, "S3", "region")?;
+        let key_id = required(&c.access_key_id, "S3", "accessKeyId")?;
+        let secret_key = required(&c.secret_access_key, "S3", "secretAccessKey")?;
+        config::secret(&key_id, "S3", "accessKeyId")?;
+        config::secret(&secret_key, "S3", "secretAccessKey")?;
+        let credential = Arc::new(AwsCredential { key_id, secret_key, token: None });
         // The original's client signs path-style unless told otherwise. Like the AWS SDKs, fall back
         // to path-style where a virtual host cannot work: a bucket name that is not a DNS label
         // (dots break TLS wildcard certificates too), or an endpoint that is an IP address.
@@ -64,15 +67,15 @@ impl Settings {
             && !bucket.starts_with('-')
             && !bucket.ends_with('-');
         let path_style = c.force_path_style.unwrap_or(true) || !dns_label;
-        let bucket_url = match c.endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        let bucket_url = match config::optional(&c.endpoint) {
             Some(endpoint) => {
-                let endpoint = endpoint.trim_end_matches('/');
                 let endpoint = if endpoint.contains("://") {
-                    endpoint.to_string()
+                    endpoint
                 } else {
                     let scheme = if c.use_ssl == Some(false) { "http" } else { "https" };
                     format!("{scheme}://{endpoint}")
                 };
+                let endpoint = config::url(&endpoint, "S3", "endpoint")?;
                 let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
                 let host = host.split(['/', ':']).next().unwrap_or("");
                 let ip = host.parse::<std::net::Ipv4Addr>().is_ok() || host.starts_with('[');
@@ -86,16 +89,20 @@ impl Settings {
             None if path_style => format!("https://s3.{region}.amazonaws.com/{bucket}"),
             None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
         };
+        let cdn = optional_url(&c.cdn_url, "S3", "cdnUrl")?;
         let public_base =
-            optional_url(&c.cdn_url).or_else(|| optional_url(&c.public_base_url)).unwrap_or(bucket_url.clone());
+            cdn.or(optional_url(&c.public_base_url, "S3", "publicBaseUrl")?).unwrap_or(bucket_url.clone());
+        let checked_header = |v: &Option<String>, field| -> Result<Option<String>> {
+            config::optional(v).map(|v| config::header(&v, "S3", field).map(str::to_string)).transpose()
+        };
         Ok(Settings {
             bucket,
             region,
             bucket_url,
             public_base,
             credential,
-            default_acl: c.default_acl.clone().filter(|a| !a.is_empty() && a != "private"),
-            server_side_encryption: c.server_side_encryption.clone().filter(|s| !s.is_empty()),
+            default_acl: checked_header(&c.default_acl, "defaultACL")?.filter(|a| a != "private"),
+            server_side_encryption: checked_header(&c.server_side_encryption, "serverSideEncryption")?,
         })
     }
 
