@@ -10,13 +10,15 @@ const { fromNative, storageError } = require('./errors')
 const MiB = 1 << 20
 const CHUNK = MiB
 const MIN_CHUNK = 64 * 1024
-// Read-ahead budget shared by all open streams: with many concurrent streams each reads in
-// smaller chunks, so the process's buffered bytes stay bounded (one stream still gets 1 MiB).
-const BUDGET = 64 * MiB
+// The read-ahead budget all open streams share (READ_AHEAD_BUDGET in src/http.rs, where a quarter
+// goes to the HTTP clients' read buffers). Each stream holds one chunk read ahead and one its
+// consumer has not let go yet, each a quarter of its share: with many concurrent streams each
+// reads in smaller chunks, so the buffered bytes stay bounded (one stream still gets 1 MiB).
+const BUDGET = 32 * MiB
 let openStreams = 0
 
 function chunkSize(left) {
-  const share = Math.floor(BUDGET / (2 * Math.max(openStreams, 1)))
+  const share = Math.floor(BUDGET / (4 * Math.max(openStreams, 1)))
   return Math.min(left, CHUNK, Math.max(MIN_CHUNK, share))
 }
 
@@ -24,23 +26,37 @@ function checkStreamOptions({ responseType = 'node', timeout } = {}) {
   if (responseType !== 'node' && responseType !== 'web') {
     throw new TypeError(`Invalid responseType ${JSON.stringify(responseType)}: expected "node" or "web"`)
   }
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) {
+  if (timeout !== undefined && !(Number.isSafeInteger(timeout) && timeout >= 0)) {
     throw new TypeError(`Invalid timeout ${timeout}: expected a non-negative integer of milliseconds`)
   }
+}
+
+// Node's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer delay fires after 1 ms with a
+// warning. A longer timeout waits in steps.
+const MAX_TIMER = 2 ** 31 - 1
+
+/** Calls `fn` after `ms` (any size); returns what cancels it. */
+function after(ms, fn) {
+  let timer
+  const arm = (left) => {
+    timer = setTimeout(() => (left > MAX_TIMER ? arm(left - MAX_TIMER) : fn()), Math.min(left, MAX_TIMER))
+  }
+  arm(ms)
+  return () => clearTimeout(timer)
 }
 
 // A native call that makes no progress within `ms` cancels the handle and fails with the
 // original's message. Only a pending call is timed, so a slow consumer never trips it.
 function withTimeout(promise, ms, handle) {
   if (!ms) return promise
-  let timer
+  let cancel
   const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => {
+    cancel = after(ms, () => {
       handle.cancel()
       reject(storageError(`File stream request timeout after ${ms}ms`, 'Timeout'))
-    }, ms)
+    })
   })
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
+  return Promise.race([promise, expired]).finally(() => cancel())
 }
 
 // A lease is one open handle counted against the read-ahead budget. It is ended by the stream
@@ -91,8 +107,8 @@ function toNode(handle, link, length, timeout) {
   // and every chunk owns its ArrayBuffer (a consumer may transfer it).
   let spare = null
   const stream = new Readable({
-    // Room for one chunk read ahead of the consumer.
-    highWaterMark: 2 * chunkSize(length),
+    // One chunk read ahead of the consumer, whatever its size.
+    highWaterMark: 1,
     read() {
       if (reading) return
       if (left === 0) {
@@ -156,8 +172,8 @@ function toWeb(handle, link, length, timeout) {
   let spare = null
   return new ReadableStream({
     type: 'bytes',
-    // One chunk read ahead of the consumer.
-    highWaterMark: chunkSize(length),
+    // One chunk read ahead of the consumer, whatever its size.
+    highWaterMark: 1,
     start(controller) {
       link.onAbort = (reason) => controller.error(reason)
       if (left === 0) {
@@ -264,4 +280,4 @@ async function fileStream(create, options = {}) {
   return openFileStream(handle, options)
 }
 
-module.exports = { fileStream }
+module.exports = { fileStream, after }

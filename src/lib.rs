@@ -6,6 +6,7 @@
 mod config;
 mod content_type;
 mod error;
+mod http;
 mod keys;
 mod listing;
 mod providers;

@@ -11,6 +11,9 @@
 //                              always the same
 //   set({ refuseQuery: 'x' })  requests whose query names `x` get 400 InvalidQueryParameterValue
 //                              (counted in `refused`)
+//   set({ failing: { match, times, status } })  the next `times` requests for which `match(req)`
+//                              holds get `status` (a number) or, for 'reset', a closed connection
+// Every request is recorded in `log` as `METHOD url`.
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 // The same proxy puts faults in front of Azurite and fake-gcs-server.
 
@@ -21,6 +24,15 @@ async function startS3Proxy(target) {
   let faults = {}
   const sockets = new Set()
   const server = http.createServer((req, res) => {
+    proxy.log.push(`${req.method} ${req.url}`)
+    const failing = faults.failing
+    if (failing?.times > 0 && failing.match(req)) {
+      failing.times--
+      req.resume()
+      if (failing.status === 'reset') return req.socket.destroy()
+      res.writeHead(failing.status, { 'content-type': 'text/plain' })
+      return res.end('try again later')
+    }
     const refuse = (code, message, status = 400, extra = '') => {
       req.resume()
       res.writeHead(status, { 'content-type': 'application/xml' })
@@ -84,6 +96,7 @@ async function startS3Proxy(target) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r))
   const proxy = {
     refused: 0,
+    log: [],
     endpoint: `http://127.0.0.1:${server.address().port}`,
     set(f = {}) {
       faults = { ...f }

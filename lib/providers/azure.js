@@ -5,10 +5,21 @@
 
 const { BucketStore } = require('../native')
 const { BucketProvider } = require('./bucket')
+const { configOf } = require('../options')
+
+const AZURE_CONFIG = {
+  accountName: 'string',
+  accountKey: 'string',
+  sasToken: 'string',
+  connectionString: 'string',
+  containerName: 'string',
+  cdnUrl: 'string',
+  endpoint: 'string',
+}
 
 class AzureStorageProvider extends BucketProvider {
   constructor(config = {}) {
-    super(BucketStore.azure({ ...config }))
+    super(BucketStore.azure(configOf('Azure', config, AZURE_CONFIG)))
   }
 }
 

@@ -9,11 +9,15 @@ const { call } = require('../errors')
 const { checkSource, beginUpload, sendUpload, listThrough, NativeProvider, native } = require('../provider')
 const { visibilityResult, visibilityStatus } = require('../convert')
 const { fileStream } = require('../stream')
+const { configOf } = require('../options')
+
+const CRUNCHYCONE_CONFIG = { apiUrl: 'string', apiKey: 'string', projectId: 'string', timeout: 'number', userId: 'string' }
 
 class CrunchyConeProvider extends NativeProvider {
   #userId
 
-  constructor(config = {}) {
+  constructor(options = {}) {
+    const config = configOf('CrunchyCone', options, CRUNCHYCONE_CONFIG)
     super(
       new CrunchyConeStore({
         apiUrl: config.apiUrl,

@@ -6,12 +6,17 @@
 
 const { BucketStore } = require('../native')
 const { BucketProvider } = require('./bucket')
+const { configOf } = require('../options')
+
+const GCS_CONFIG = { projectId: 'string', keyFilename: 'string', credentials: 'object', bucket: 'string', cdnUrl: 'string', apiEndpoint: 'string' }
 
 class GCPStorageProvider extends BucketProvider {
   constructor(config = {}) {
+    const c = configOf('GCS', config, GCS_CONFIG)
     const env = process.env
-    const keyFilename = config.keyFilename ?? (config.credentials ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS)
-    super(BucketStore.gcs({ ...config, keyFilename, apiEndpoint: config.apiEndpoint ?? env.STORAGE_EMULATOR_HOST }))
+    c.keyFilename ??= c.credentials ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS
+    c.apiEndpoint ??= env.STORAGE_EMULATOR_HOST
+    super(BucketStore.gcs(c))
   }
 }
 

@@ -4,10 +4,26 @@
 
 const { BucketStore } = require('../native')
 const { BucketProvider } = require('./bucket')
+const { configOf } = require('../options')
+
+// `signatureVersion` and `s3BucketEndpoint` are accepted and ignored, as the original's client did.
+const S3_CONFIG = {
+  accessKeyId: 'string',
+  secretAccessKey: 'string',
+  region: 'string',
+  endpoint: 'string',
+  forcePathStyle: 'boolean',
+  bucket: 'string',
+  publicBaseUrl: 'string',
+  cdnUrl: 'string',
+  useSSL: 'boolean',
+  defaultACL: 'string',
+  serverSideEncryption: 'string',
+}
 
 class S3CompatibleProvider extends BucketProvider {
   constructor(config = {}) {
-    super(BucketStore.s3({ ...config }))
+    super(BucketStore.s3(configOf('S3', config, S3_CONFIG)))
   }
 }
 

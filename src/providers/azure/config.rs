@@ -150,12 +150,16 @@ impl Settings {
     /// An `object_store` client for the container, each request limited to `timeout` (`None`: no
     /// limit).
     pub fn store(&self, timeout: Option<Duration>) -> Result<MicrosoftAzure> {
-        let builder = MicrosoftAzureBuilder::new()
+        let mut builder = MicrosoftAzureBuilder::new()
             .with_account(&self.account)
             .with_container_name(&self.container)
             .with_endpoint(self.account_url.clone())
             .with_client_options(client_options(&self.account_url, timeout))
             .with_retry(retry());
+        // Reads stream into JS: their HTTP client holds only the read-ahead budget's share.
+        if timeout.is_none() {
+            builder = builder.with_http_connector(crate::http::StreamConnector);
+        }
         let builder = match &self.credential {
             Credential::Key { base64, .. } => builder.with_access_key(base64),
             Credential::Sas(sas) => builder.with_config(AzureConfigKey::SasKey, sas),

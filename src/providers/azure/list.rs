@@ -11,7 +11,7 @@ use quick_xml::events::Event;
 
 use super::config::{Credential, Settings};
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::{pages, query_string, refused, Head, Listed};
+use crate::providers::bucket::{pages, query_string, refused, Head, Listed, SMALL_REQUEST};
 use crate::xml::{summary, unescape};
 
 /// The API version of listings.
@@ -80,18 +80,28 @@ async fn request(
     }
     let url = format!("{}/{}?{}", s.account_url, s.container, query_string(&query));
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let req = match &s.credential {
+    let authorization = match &s.credential {
         Credential::Key { secret, .. } => {
             let path = reqwest::Url::parse(&url).map(|u| u.path().to_string()).unwrap_or_default();
-            http.get(&url).header("authorization", shared_key(s, secret, &path, &query, &date, version))
+            Some(shared_key(s, secret, &path, &query, &date, version))
         }
-        Credential::Sas(sas) => http.get(format!("{url}&{sas}")),
+        Credential::Sas(_) => None,
+    };
+    let url = match &s.credential {
+        Credential::Sas(sas) => format!("{url}&{sas}"),
+        Credential::Key { .. } => url,
+    };
+    let build = || {
+        let req = http.get(&url).header("x-ms-date", &date).header("x-ms-version", version);
+        match &authorization {
+            Some(a) => req.header("authorization", a),
+            None => req,
+        }
     };
     let failed =
         |e: reqwest::Error| Error::Provider(format!("Failed to list objects: {}", with_causes(&e.without_url())));
-    let resp = req.header("x-ms-date", &date).header("x-ms-version", version).send().await.map_err(failed)?;
-    let status = resp.status().as_u16();
-    Ok((status, resp.text().await.map_err(failed)?))
+    let reply = crate::http::send(&reqwest::Method::GET, SMALL_REQUEST, build).await.map_err(failed)?;
+    Ok((reply.status.as_u16(), reply.body))
 }
 
 /// A blob as the listing describes it.

@@ -136,6 +136,11 @@ impl Api {
         Error::Provider(format!("{what}: {}", e.without_url()))
     }
 
+    /// A failed stream (see `http::get_streamed`); URL queries in it are redacted on the way out.
+    pub fn stream_error(&self, what: &str, e: &(dyn std::error::Error + 'static)) -> Error {
+        Error::Provider(format!("{what}: {}", crate::error::with_causes(e)))
+    }
+
     /// The original's `CrunchyCone API error (<status> <text>) | URL | Method | Error | Message`.
     fn api_error(&self, status: StatusCode, url: &str, method: &Method, body: &str) -> Error {
         let mut parts = vec![
@@ -169,17 +174,21 @@ impl Api {
         }
     }
 
-    /// One API request; resolves with the JSON body (`{}` for 204).
+    /// One API request (retried as `http::send` says, all within the configured timeout); resolves
+    /// with the JSON body (`{}` for 204).
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value> {
         let url = self.url(path);
-        let mut req =
-            self.http.request(method.clone(), &url).header("X-API-Key", &self.cfg.api_key).timeout(self.timeout());
-        if let Some(body) = body {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string());
-        }
-        let resp = req.send().await.map_err(|e| self.transport_error("CrunchyCone API request failed", e))?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| self.transport_error("CrunchyCone API request failed", e))?;
+        let body = body.map(|b| b.to_string());
+        let build = || {
+            let req = self.http.request(method.clone(), &url).header("X-API-Key", &self.cfg.api_key);
+            match &body {
+                Some(body) => req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone()),
+                None => req,
+            }
+        };
+        let reply = crate::http::send(&method, self.timeout(), build).await;
+        let crate::http::Reply { status, body: text } =
+            reply.map_err(|e| self.transport_error("CrunchyCone API request failed", e))?;
         if !status.is_success() {
             return Err(self.api_error(status, &url, &method, &text));
         }

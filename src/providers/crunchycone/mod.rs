@@ -74,13 +74,16 @@ impl Api {
         let mut fresh = false;
         let (url, resp) = loop {
             let url = self.signed_url(&meta.file_id, None, fresh).await?;
-            let mut get = self.http.get(&url);
+            let mut headers = http::HeaderMap::new();
             if let Some(r) = req {
                 let end = r.end.map(|e| e.to_string()).unwrap_or_default();
-                get = get.header(RANGE, format!("bytes={}-{end}", r.start));
+                let range = format!("bytes={}-{end}", r.start).parse().expect("a range is a valid header value");
+                headers.insert(RANGE, range);
             }
-            let resp = get.send().await.map_err(|e| self.transport_error("Failed to create file stream", e))?;
-            match resp.status() {
+            let resp = crate::http::get_streamed(&self.http, &url, headers)
+                .await
+                .map_err(|e| self.stream_error("Failed to create file stream", &*e))?;
+            match resp.status {
                 StatusCode::OK | StatusCode::PARTIAL_CONTENT => break (url, resp),
                 StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED if !fresh => {
                     self.forget_signed_url(&meta.file_id);
@@ -98,10 +101,10 @@ impl Api {
                 }
             }
         };
-        let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name| resp.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         // The bytes promised are what this response says, not what the record says.
         let length = header(CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-        let (range, skip) = if resp.status() == StatusCode::PARTIAL_CONTENT {
+        let (range, skip) = if resp.status == StatusCode::PARTIAL_CONTENT {
             let range = header(CONTENT_RANGE)
                 .and_then(|h| parse_content_range(&h))
                 .filter(|r| req.is_some_and(|q| q.start == r.start && q.end.is_none_or(|e| r.end() <= e)))
@@ -123,10 +126,8 @@ impl Api {
         let etag = header(ETAG).or_else(|| Some(meta.file_id.clone()));
         let cache_control = header(CACHE_CONTROL);
         let api = self.clone();
-        let body = resp
-            .bytes_stream()
-            .map(move |chunk| chunk.map_err(|e| api.transport_error("Failed to stream file", e)))
-            .boxed();
+        let body =
+            resp.body.map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to stream file", &*e))).boxed();
         Ok(Opened {
             range,
             content_type,

@@ -92,11 +92,15 @@ impl Settings {
     /// An `object_store` client for the bucket, each request limited to `timeout` (`None`: no
     /// limit).
     pub fn store(&self, timeout: Option<Duration>) -> Result<GoogleCloudStorage> {
-        let builder = GoogleCloudStorageBuilder::new()
+        let mut builder = GoogleCloudStorageBuilder::new()
             .with_bucket_name(&self.bucket)
             .with_base_url(&self.base)
             .with_client_options(client_options(&self.base, timeout))
             .with_retry(retry());
+        // Reads stream into JS: their HTTP client holds only the read-ahead budget's share.
+        if timeout.is_none() {
+            builder = builder.with_http_connector(crate::http::StreamConnector);
+        }
         let builder = match &self.credentials {
             Credentials::Key(json) => builder.with_service_account_key(json),
             Credentials::File(path) => builder.with_application_credentials(path),

@@ -62,19 +62,21 @@ impl Gcs {
         let url = format!("{}/storage/v1/b/{}/o{path}", s.base, s.bucket);
         let token = self.store.credentials().get_credential().await;
         let token = token.map_err(|e| Error::Unauthorized(format!("Failed to get a GCS token: {e}")))?;
-        let mut req = self.http.request(method, url);
-        if !token.bearer.is_empty() {
-            req = req.bearer_auth(&token.bearer);
-        }
-        if let Some(body) = body {
-            req = req.header("content-type", "application/json").body(body.to_string());
-        }
+        let body = body.map(|b| b.to_string());
+        let build = || {
+            let mut req = self.http.request(method.clone(), &url);
+            if !token.bearer.is_empty() {
+                req = req.bearer_auth(&token.bearer);
+            }
+            match &body {
+                Some(body) => req.header("content-type", "application/json").body(body.clone()),
+                None => req,
+            }
+        };
         let failed =
             |e: reqwest::Error| Error::Provider(format!("GCS request failed: {}", with_causes(&e.without_url())));
-        let resp = req.send().await.map_err(failed)?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(failed)?;
-        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+        let reply = crate::http::send(&method, SMALL_REQUEST, build).await.map_err(failed)?;
+        Ok((reply.status.as_u16(), serde_json::from_str(&reply.body).unwrap_or(Value::Null)))
     }
 
     /// A request about `key`'s ACL (`suffix` after `/acl`).

@@ -139,6 +139,10 @@ impl Settings {
             .with_secret_access_key(&self.credential.secret_key)
             .with_client_options(options)
             .with_retry(retry());
+        // Reads stream into JS: their HTTP client holds only the read-ahead budget's share.
+        if timeout.is_none() {
+            builder = builder.with_http_connector(crate::http::StreamConnector);
+        }
         if let Some(sse) = &self.server_side_encryption {
             let key: AmazonS3ConfigKey = "aws_server_side_encryption".parse().expect("a known key");
             builder = builder.with_config(key, sse);

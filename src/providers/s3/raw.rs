@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use super::config::Settings;
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::query_string;
+use crate::providers::bucket::{query_string, SMALL_REQUEST};
 use crate::xml::{element, summary, unescape};
 
 /// What S3 answered: the status and the body (an S3 error document when it refused).
@@ -74,15 +74,16 @@ async fn send(
     AwsAuthorizer::new(&s.credential, "s3", &s.region)
         .try_authorize(&mut req, None)
         .map_err(|e| Error::Provider(format!("Failed to sign the S3 request: {e}")))?;
-    let mut send = http.request(method, url);
-    for (name, value) in req.headers() {
-        send = send.header(name, value);
-    }
+    let build = || {
+        let mut send = http.request(method.clone(), url.clone());
+        for (name, value) in req.headers() {
+            send = send.header(name, value);
+        }
+        send
+    };
     let failed = |e: reqwest::Error| Error::Provider(format!("S3 request failed: {}", with_causes(&e.without_url())));
-    let resp = send.send().await.map_err(failed)?;
-    let status = resp.status().as_u16();
-    let body = resp.text().await.map_err(failed)?;
-    Ok(Reply { status, body })
+    let reply = crate::http::send(&method, SMALL_REQUEST, build).await.map_err(failed)?;
+    Ok(Reply { status: reply.status.as_u16(), body: reply.body })
 }
 
 /// `PUT ?acl` with a canned ACL (`canned = Some`), or `GET ?acl`.
