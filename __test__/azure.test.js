@@ -1,6 +1,6 @@
 'use strict'
 // AzureStorageProvider against Azurite (a real Azure Blob server on 127.0.0.1, which checks
-// SharedKey and SAS signatures), reached through the fault proxy (helpers/s3proxy.js) for the
+// SharedKey and SAS signatures), reached through the fault proxy (helpers/faultproxy.js) for the
 // stall tests. The shared conformance suite, then the Azure specifics: configuration forms,
 // objects shared with the Azure SDK, SAS URLs, metadata rules, block uploads, and failures.
 
@@ -10,7 +10,7 @@ const crypto = require('node:crypto')
 const { Readable } = require('node:stream')
 const { BlobServiceClient, generateAccountSASQueryParameters, AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential } = require('@azure/storage-blob')
 const { conformance } = require('./conformance')
-const { startS3Proxy } = require('./helpers/s3proxy')
+const { startFaultProxy } = require('./helpers/faultproxy')
 const { pattern, collect, uniqueId, withEnv, keysByPages } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
@@ -23,7 +23,7 @@ let service // the Azure SDK, as another client of the same account
 
 before(async () => {
   server = await emulators.azurite('unused')
-  proxy = await startS3Proxy(server.endpoint.replace(/\/devstoreaccount1$/, ''))
+  proxy = await startFaultProxy(server.endpoint.replace(/\/devstoreaccount1$/, ''))
   service = BlobServiceClient.fromConnectionString(server.connectionString)
 })
 after(async () => {
@@ -59,7 +59,7 @@ conformance({
   },
   async stalledKey(provider) {
     const r = await provider.uploadFile({ external_id: uniqueId(), key: `stall/${uniqueId()}.bin`, buffer: Buffer.alloc(1000, 1) })
-    proxy.set({ stall: 0 })
+    proxy.set({ body: { mode: 'stall' } })
     return { key: r.key, release: () => proxy.set({}) }
   },
 })

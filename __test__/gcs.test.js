@@ -1,7 +1,7 @@
 'use strict'
 // GCPStorageProvider against fake-gcs-server (a GCS server on 127.0.0.1). fake-gcs-server lacks
 // parts of the XML API the client uses (plain PUTs, multipart uploads); helpers/gcsproxy.js adds
-// them in front of it, and the fault proxy (helpers/s3proxy.js) in front of that stalls reads on
+// them in front of it, and the fault proxy (helpers/faultproxy.js) in front of that stalls reads on
 // demand. fake-gcs-server checks no signatures, so signed URLs are verified here against the
 // public key. The shared conformance suite, then the GCS specifics.
 
@@ -11,7 +11,7 @@ const crypto = require('node:crypto')
 const { Readable } = require('node:stream')
 const { Storage } = require('@google-cloud/storage')
 const { conformance } = require('./conformance')
-const { startS3Proxy } = require('./helpers/s3proxy')
+const { startFaultProxy } = require('./helpers/faultproxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
 const { pattern, collect, uniqueId, withEnv, keysByPages, presignedStringToSign } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
@@ -33,7 +33,7 @@ const credentials = {
 before(async () => {
   server = await emulators.fakeGcs('unused')
   shim = await startGcsProxy(server.endpoint)
-  faults = await startS3Proxy(shim.endpoint)
+  faults = await startFaultProxy(shim.endpoint)
   sdk = new Storage({ apiEndpoint: server.endpoint, projectId: 'test' })
 })
 after(async () => {
@@ -73,7 +73,7 @@ conformance({
   },
   async stalledKey(provider) {
     const r = await provider.uploadFile({ external_id: uniqueId(), key: `stall/${uniqueId()}.bin`, buffer: Buffer.alloc(1000, 1) })
-    faults.set({ stall: 0 })
+    faults.set({ body: { mode: 'stall' } })
     return { key: r.key, release: () => faults.set({}) }
   },
 })

@@ -7,7 +7,7 @@
 const { describe, it, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
-const { startS3Proxy } = require('./helpers/s3proxy')
+const { startFaultProxy } = require('./helpers/faultproxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
 const { startCrunchyConeServer } = require('./servers/crunchycone')
 const emulators = require('../scripts/emulators')
@@ -21,7 +21,7 @@ after(() => Promise.all(stops.map((s) => s())))
 const SETUPS = {
   async s3() {
     const server = await emulators.moto('unused')
-    const proxy = await startS3Proxy(server.endpoint)
+    const proxy = await startFaultProxy(server.endpoint)
     stops.push(() => proxy.close(), () => server.stop())
     const bucket = `b-${crypto.randomBytes(6).toString('hex')}`
     await fetch(`${server.endpoint}/${bucket}`, { method: 'PUT' })
@@ -31,7 +31,7 @@ const SETUPS = {
   async gcs() {
     const server = await emulators.fakeGcs('unused')
     const shim = await startGcsProxy(server.endpoint)
-    const proxy = await startS3Proxy(shim.endpoint)
+    const proxy = await startFaultProxy(shim.endpoint)
     stops.push(() => proxy.close(), () => shim.close(), () => server.stop())
     const bucket = `b-${crypto.randomBytes(6).toString('hex')}`
     await fetch(`${server.endpoint}/storage/v1/b`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: bucket }) })
@@ -40,7 +40,7 @@ const SETUPS = {
   },
   async azure() {
     const server = await emulators.azurite('unused')
-    const proxy = await startS3Proxy(server.endpoint.replace(/\/devstoreaccount1$/, ''))
+    const proxy = await startFaultProxy(server.endpoint.replace(/\/devstoreaccount1$/, ''))
     stops.push(() => proxy.close(), () => server.stop())
     const container = `c-${crypto.randomBytes(6).toString('hex')}`
     const provider = new lib.AzureStorageProvider({ connectionString: server.connectionString.replace(/BlobEndpoint=[^;]+/, `BlobEndpoint=${proxy.endpoint}/devstoreaccount1`), containerName: container })
@@ -50,7 +50,7 @@ const SETUPS = {
   },
   async crunchycone() {
     const server = await startCrunchyConeServer({ apiKey: 'sk_test_retries_0123', projectId: 'proj_1' })
-    const proxy = await startS3Proxy(server.url)
+    const proxy = await startFaultProxy(server.url)
     stops.push(() => proxy.close(), () => server.close())
     const provider = new lib.CrunchyConeProvider({ apiUrl: proxy.endpoint, apiKey: 'sk_test_retries_0123', projectId: 'proj_1', timeout: 30_000 })
     return { proxy, provider, listing: (req) => req.method === 'GET' && req.url.startsWith('/api/v1/storage/files?'), create: (req) => req.method === 'POST' && req.url === '/api/v1/storage/files' }

@@ -1,6 +1,6 @@
 'use strict'
 // S3CompatibleProvider and its derived classes against moto (a real S3 server on 127.0.0.1,
-// started here through scripts/emulators.js), reached through a proxy (helpers/s3proxy.js) that can
+// started here through scripts/emulators.js), reached through a proxy (helpers/faultproxy.js) that can
 // stall, cut connections and refuse ACLs on demand. The shared conformance suite, then the S3
 // specifics: the original's metadata and URL shapes, presigned URLs, ACLs, multipart uploads,
 // key-order paging, and failures.
@@ -10,7 +10,7 @@ const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const { Readable } = require('node:stream')
 const { conformance } = require('./conformance')
-const { startS3Proxy } = require('./helpers/s3proxy')
+const { startFaultProxy } = require('./helpers/faultproxy')
 const { pattern, collect, uniqueId, webStreamOf, withEnv, presignedStringToSign } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
@@ -23,7 +23,7 @@ let proxy
 
 before(async () => {
   server = await emulators.moto('unused')
-  proxy = await startS3Proxy(server.endpoint)
+  proxy = await startFaultProxy(server.endpoint)
 })
 after(async () => {
   await proxy?.close()
@@ -72,7 +72,7 @@ conformance({
   },
   async stalledKey(provider) {
     const r = await provider.uploadFile({ external_id: uniqueId(), key: `stall/${uniqueId()}.bin`, buffer: Buffer.alloc(1000, 1) })
-    proxy.set({ stall: 0 })
+    proxy.set({ body: { mode: 'stall' } })
     return { key: r.key, release: () => proxy.set({}) }
   },
 })
@@ -522,7 +522,7 @@ describe('s3: against moto', () => {
   it('resumes a connection lost mid-stream, byte-exact', async () => {
     const data = pattern(2 * MiB, 5)
     const { key } = await provider.uploadFile({ external_id: uniqueId(), buffer: data, key: 'faults/drop.bin' })
-    proxy.set({ drop: 300 * 1024, times: 1 })
+    proxy.set({ body: { mode: 'cut', after: 300 * 1024, times: 1 } })
     try {
       assert.deepEqual(await collect((await provider.getFileStream(key)).stream), data)
     } finally {
@@ -535,7 +535,7 @@ describe('s3: against moto', () => {
     const { key } = await provider.uploadFile({ external_id: uniqueId(), buffer: data, key: 'faults/drops.bin' })
     for (const responseType of ['node', 'web']) {
       // More drops than the client retries: the stream must error, whatever it delivered.
-      proxy.set({ drop: 300 * 1024, times: 50 })
+      proxy.set({ body: { mode: 'cut', after: 300 * 1024 } })
       try {
         const s = await provider.getFileStream(key, { responseType })
         await assert.rejects(collect(s.stream), { message: /Failed to read file stream/ })
@@ -548,7 +548,7 @@ describe('s3: against moto', () => {
   it('times out and aborts mid-stream', async () => {
     const data = pattern(2 * MiB, 6)
     const { key } = await provider.uploadFile({ external_id: uniqueId(), buffer: data, key: 'faults/stall.bin' })
-    proxy.set({ stall: 256 * 1024 })
+    proxy.set({ body: { mode: 'stall', after: 256 * 1024 } })
     try {
       const s = await provider.getFileStream(key, { timeout: 300 })
       await assert.rejects(collect(s.stream), { code: 'Timeout' })

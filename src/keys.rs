@@ -79,4 +79,48 @@ mod tests {
         assert_eq!(generate("ext_1", Some("photo.JPG"), 42), "files/ext_1-42.JPG");
         assert_eq!(generate("ext_1", None, 42), "files/ext_1-42");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use std::path::{Component, Path};
+
+        /// Keys made of the characters that matter to paths, and any text at all.
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                proptest::collection::vec(
+                    prop_oneof![Just("a"), Just("."), Just(".."), Just("/"), Just("\\"), Just("\0"), Just("é")],
+                    0..8
+                )
+                .prop_map(|parts| parts.concat()),
+                any::<String>(),
+            ]
+        }
+
+        proptest! {
+            /// An accepted key is, on every platform's path rules we build for, only normal
+            /// components, one per segment: it names something beneath the root, and nothing
+            /// collapses (`a/./b`) or climbs (`..`).
+            #[test]
+            fn accepted_keys_stay_beneath_the_root(key in key()) {
+                match validate(&key) {
+                    Ok(k) => {
+                        prop_assert_eq!(k, key.as_str());
+                        let components: Vec<_> = Path::new(k).components().collect();
+                        prop_assert_eq!(components.len(), k.split('/').count());
+                        prop_assert!(components.iter().all(|c| matches!(c, Component::Normal(_))));
+                        prop_assert!(!k.contains('\0') && !k.contains('\\'));
+                    }
+                    Err(e) => prop_assert_eq!(e.code(), "InvalidKey"),
+                }
+            }
+
+            /// A `..` segment anywhere is refused, whatever surrounds it.
+            #[test]
+            fn parent_segments_are_refused(before in proptest::collection::vec("[a-z.]{1,4}", 0..4), after in proptest::collection::vec("[a-z.]{1,4}", 0..4)) {
+                let key = [before, vec!["..".to_string()], after].concat().join("/");
+                prop_assert!(validate(&key).is_err(), "{:?} was accepted", key);
+            }
+        }
+    }
 }

@@ -113,4 +113,65 @@ mod tests {
         assert!(resolve(req(Some(10.0), None).unwrap(), 10).is_err());
         assert!(resolve(req(Some(0.0), None).unwrap(), 0).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any f64 a JS caller could pass, with the interesting ones often.
+        fn number() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                (0u64..64).prop_map(|v| v as f64),
+                any::<u64>().prop_map(|v| v as f64),
+                any::<f64>(),
+                Just(9_007_199_254_740_991.0),
+                Just(9_007_199_254_740_992.0),
+                Just(-0.0),
+            ]
+        }
+
+        proptest! {
+            /// Whatever arrives, a checked request holds exact, ordered integer offsets.
+            #[test]
+            fn checked_requests_are_exact(start in proptest::option::of(number()), end in proptest::option::of(number())) {
+                let exact = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0;
+                match req(start, end) {
+                    Ok(None) => prop_assert!(start.is_none() && end.is_none()),
+                    Ok(Some(r)) => {
+                        prop_assert_eq!(r.start as f64, start.unwrap_or(0.0));
+                        prop_assert_eq!(r.end.map(|e| e as f64), end);
+                        prop_assert!(r.end.is_none_or(|e| r.start <= e));
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.code(), "InvalidRange");
+                        let ordered = matches!((start, end), (Some(s), Some(e)) if s > e);
+                        prop_assert!(!start.is_none_or(exact) || !end.is_none_or(exact) || ordered);
+                    }
+                }
+            }
+
+            /// A resolved range is the slice `data[start..=min(end, total - 1)]` would give, and a
+            /// start at or past the end is refused.
+            #[test]
+            fn resolves_as_slicing(total in 0u64..200, start in proptest::option::of(0u64..220), end in proptest::option::of(0u64..220)) {
+                prop_assume!(match (start, end) { (Some(s), Some(e)) => s <= e, _ => true });
+                let data: Vec<u64> = (0..total).collect();
+                let request = req(start.map(|v| v as f64), end.map(|v| v as f64)).unwrap();
+                match resolve(request, total) {
+                    Ok(r) => {
+                        let first = start.unwrap_or(0);
+                        let last = end.map_or(total, |e| (e + 1).min(total));
+                        prop_assert_eq!(&data[r.start as usize..(r.start + r.length) as usize], &data[first as usize..last as usize]);
+                        prop_assert_eq!(r.total, total);
+                        prop_assert_eq!(r.partial, request.is_some());
+                        prop_assert!(r.start + r.length <= total);
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.code(), "InvalidRange");
+                        prop_assert!(request.is_some() && start.unwrap_or(0) >= total);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -98,12 +98,15 @@ fn read_toml(cwd: Option<&str>) -> Toml {
 
 /// What `crunchycone.toml` (found from `cwd` up to the project root) gives the original's `./auth`
 /// helpers: the API address its `environment` names, and `[project] id`.
+// Called only from JS, so unused in the test build.
+#[cfg_attr(test, allow(dead_code))]
 #[napi(object)]
 pub struct TomlValues {
     pub api_url: Option<String>,
     pub project_id: Option<String>,
 }
 
+#[cfg_attr(test, allow(dead_code))]
 #[napi(js_name = "crunchyconeToml")]
 pub fn crunchycone_toml(cwd: String) -> TomlValues {
     let t = read_toml(Some(&cwd));

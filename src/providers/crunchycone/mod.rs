@@ -127,7 +127,7 @@ impl Api {
         let cache_control = header(CACHE_CONTROL);
         let api = self.clone();
         let body =
-            resp.body.map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to stream file", &*e))).boxed();
+            resp.body.map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to read file stream", &*e))).boxed();
         Ok(Opened {
             range,
             content_type,

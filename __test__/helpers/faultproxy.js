@@ -1,7 +1,16 @@
 'use strict'
-// An HTTP proxy in front of moto that can misbehave on demand, for what moto cannot do itself:
-//   set({ stall: n })         object GETs send their headers and n body bytes, then nothing
-//   set({ drop: n, times })   object GETs lose the connection after n body bytes (the next `times`)
+// An HTTP proxy in front of a real server (moto, fake-gcs-server, Azurite, the CrunchyCone test
+// server) that misbehaves on demand, for what the servers cannot do themselves:
+//   set({ body: { mode, after, times, match, chunk, delayMs } })
+//                              the next `times` (default: all) object reads send their headers and
+//                              `after` body bytes, then, by `mode`:
+//                                'cut'     close the connection
+//                                'reset'   reset it (TCP RST)
+//                                'stall'   send nothing more, keeping the connection open
+//                                'trickle' send the rest `chunk` bytes (default 1024) at a time,
+//                                          every `delayMs` (default 2)
+//                              Object reads are 2xx GETs without a query outside the external-id
+//                              index, or those for which `match(req)` holds.
 //   set({ aclDisabled: true }) ?acl requests and x-amz-acl headers get S3's answer for buckets
 //                              with ACLs disabled
 //   set({ failComplete: true }) completing a multipart upload fails
@@ -12,15 +21,49 @@
 //   set({ refuseQuery: 'x' })  requests whose query names `x` get 400 InvalidQueryParameterValue
 //                              (counted in `refused`)
 //   set({ failing: { match, times, status } })  the next `times` requests for which `match(req)`
-//                              holds get `status` (a number) or, for 'reset', a closed connection
+//                              holds get `status` (a number), or for 'reset' a closed connection,
+//                              or for 'stall' no answer at all
 // Every request is recorded in `log` as `METHOD url`.
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 // The same proxy puts faults in front of Azurite and fake-gcs-server.
 
 const http = require('node:http')
 
-async function startS3Proxy(target) {
-  const upstream = new URL(target)
+const isObjectRead = (req) => req.method === 'GET' && !req.url.includes('?') && !req.url.includes('/.crunchycone-storage/')
+
+/** Writes `up` to `res` as `fault` says (see the header). */
+function misbehave(up, res, { mode, after = 0, chunk = 1024, delayMs = 2 }) {
+  res.flushHeaders() // the headers go out even when no body byte does
+  let sent = 0
+  let queue = Promise.resolve()
+  const wrote = (data) => new Promise((resolve) => res.write(data, resolve))
+  const pause = () => new Promise((resolve) => setTimeout(resolve, delayMs))
+  const fault = () => {
+    up.destroy()
+    if (mode === 'cut') res.socket?.destroy()
+    else if (mode === 'reset') res.socket?.resetAndDestroy()
+  }
+  up.on('data', (data) => {
+    up.pause()
+    queue = queue.then(async () => {
+      const room = Math.max(0, after - sent)
+      // Flushed before the fault, so the client really has these bytes.
+      if (room > 0) await wrote(data.subarray(0, room))
+      sent += data.length
+      if (room >= data.length) return up.resume()
+      if (mode !== 'trickle') return fault()
+      for (let i = room; i < data.length && !res.destroyed; i += chunk) {
+        await wrote(data.subarray(i, i + chunk))
+        await pause()
+      }
+      up.resume()
+    })
+  })
+  up.on('end', () => queue.then(() => (mode === 'trickle' || sent <= after) && res.end()))
+}
+
+/** The proxy, forwarding to `target` (or, when none is given yet, to what `proxy.target` is set to). */
+async function startFaultProxy(target) {
   let faults = {}
   const sockets = new Set()
   const server = http.createServer((req, res) => {
@@ -30,6 +73,7 @@ async function startS3Proxy(target) {
       failing.times--
       req.resume()
       if (failing.status === 'reset') return req.socket.destroy()
+      if (failing.status === 'stall') return
       res.writeHead(failing.status, { 'content-type': 'text/plain' })
       return res.end('try again later')
     }
@@ -62,28 +106,15 @@ async function startS3Proxy(target) {
     if (faults.failComplete && req.method === 'POST' && req.url.includes('uploadId=')) {
       return refuse('InvalidPart', 'One or more of the specified parts could not be found')
     }
+    const upstream = new URL(proxy.target)
     const fwd = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode, up.headers)
-        // Object reads only: not listings, ACLs (queries) or the external-id index.
-        const objectGet =
-          req.method === 'GET' && up.statusCode < 300 && !req.url.includes('?') && !req.url.includes('/.crunchycone-storage/')
-        const limit = objectGet ? faults.stall ?? (faults.times > 0 ? faults.drop : undefined) : undefined
-        if (limit === undefined) return up.pipe(res)
-        const dropping = faults.stall === undefined
-        if (dropping) faults.times--
-        let sent = 0
-        up.on('data', (chunk) => {
-          const room = limit - sent
-          if (room > 0) res.write(chunk.subarray(0, room))
-          sent += chunk.length
-          if (sent >= limit) {
-            up.pause()
-            if (dropping) res.socket.destroy()
-          }
-        })
-        up.on('end', () => sent < limit && res.end())
+        const body = faults.body
+        if (!body || !(body.times ?? 1) || up.statusCode >= 300 || !(body.match ?? isObjectRead)(req)) return up.pipe(res)
+        if (body.times !== undefined) body.times--
+        misbehave(up, res, body)
       },
     )
     fwd.on('error', () => res.destroy())
@@ -95,11 +126,12 @@ async function startS3Proxy(target) {
   })
   await new Promise((r) => server.listen(0, '127.0.0.1', r))
   const proxy = {
+    target,
     refused: 0,
     log: [],
     endpoint: `http://127.0.0.1:${server.address().port}`,
     set(f = {}) {
-      faults = { ...f }
+      faults = { ...f, body: f.body && { ...f.body } }
     },
     close() {
       for (const s of sockets) s.destroy()
@@ -109,4 +141,4 @@ async function startS3Proxy(target) {
   return proxy
 }
 
-module.exports = { startS3Proxy }
+module.exports = { startFaultProxy }
