@@ -14,6 +14,16 @@ export interface StorageUploadOptions {
   bucket?: string
   public?: boolean
   metadata?: Record<string, string>
+  /** Aborting fails the upload with `signal.reason` and removes what it wrote, as a failure does. */
+  signal?: AbortSignal
+  /** Called after every write: bytes sent so far, and the source's size when it is known. */
+  onProgress?: (progress: UploadProgress) => void
+}
+
+export interface UploadProgress {
+  loaded: number
+  /** The buffer's or the file's size, or `size` for a stream; undefined when unknown. */
+  total?: number
 }
 
 export interface StorageUploadResult {
@@ -179,6 +189,11 @@ export interface FileStreamOptions {
   start?: number
   /** Last byte offset (inclusive, as in HTTP Range). */
   end?: number
+  /**
+   * The last `suffix` bytes (all of them when the file is smaller), as HTTP's `bytes=-n`; not with
+   * `start` or `end`. One request where the backend takes suffix ranges (S3, GCS, CrunchyCone).
+   */
+  suffix?: number
   /** Default 'node'. */
   responseType?: 'node' | 'web'
   signal?: AbortSignal
@@ -520,3 +535,48 @@ export declare function getSyncStatus(
   conflicts: number
   conflictDetails: { external_id: string; sourceSize: number; destSize: number; sourceModified?: Date; destModified?: Date }[]
 }>
+
+/** Options of `serveFile`, `createFileHandler` and `toResponse`. */
+export interface ServeOptions {
+  /** The key is an external id (`getFileStreamByExternalId`). */
+  byExternalId?: boolean
+  /** `Cache-Control`: a value, or `false` for none. Default: the object's own, when it has one. */
+  cacheControl?: string | false
+  /** Sends `Content-Disposition` of this type, with `filename` (default: the key's last segment). */
+  disposition?: 'inline' | 'attachment'
+  filename?: string
+  /** Default true: send `ETag` / `Last-Modified`. */
+  etag?: boolean
+  lastModified?: boolean
+  /** Extra response headers (CORS, for example). */
+  headers?: Record<string, string>
+  /** The stream's `timeout` (FileStreamOptions). */
+  timeout?: number
+  /** Called with the error behind a 4xx/5xx answer (the answer itself says only its status). */
+  onError?: (error: Error & { code?: string }) => void
+}
+
+export interface FileHandlerOptions extends ServeOptions {
+  /** The key for a request; default: the request path (relative to the mount), percent-decoded. */
+  key?: (req: import('node:http').IncomingMessage) => string
+}
+
+/**
+ * Answers a Node request with `key` from `provider`: ranges (206 / 416), conditional requests
+ * (304 / 412), If-Range, HEAD, validators; 404 for a missing key, 400 for an invalid one. A client
+ * that disconnects cancels the provider stream at once.
+ */
+export declare function serveFile(
+  provider: StorageProvider,
+  key: string,
+  req: import('node:http').IncomingMessage,
+  res: import('node:http').ServerResponse,
+  options?: ServeOptions,
+): Promise<void>
+/** A Node request handler (`http.createServer(handler)`, `app.use('/files', handler)`). */
+export declare function createFileHandler(
+  provider: StorageProvider,
+  options?: FileHandlerOptions,
+): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>
+/** The same answers as a Web `Response`, for fetch-style servers. */
+export declare function toResponse(provider: StorageProvider, key: string, request: Request, options?: ServeOptions): Promise<Response>

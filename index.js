@@ -8,5 +8,6 @@ const { GCPStorageProvider } = require('./lib/providers/gcp')
 const config = require('./lib/config')
 const utils = require('./lib/utils')
 const sync = require('./lib/sync')
+const { serveFile, createFileHandler, toResponse } = require('./lib/serve')
 
-module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config, ...utils, ...sync }
+module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config, ...utils, ...sync, serveFile, createFileHandler, toResponse }

@@ -54,5 +54,8 @@ export const {
   syncStorageProviders,
   verifySyncedFile,
   getSyncStatus,
+  serveFile,
+  createFileHandler,
+  toResponse,
 } = lib
 export default lib

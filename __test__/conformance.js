@@ -8,6 +8,7 @@
 //   findHasVisibility?: false   when find/list do not report visibility (S3: it costs a request each)
 //   temporaryPublic?: true      when "public" is a signed URL that expires (Azure), not a state
 //   stalledKey?(provider): Promise<{ key, release() }>   a key whose body never arrives (timeout tests)
+//   streamsNeedSize?: true      when a stream upload needs `size` (CrunchyCone's presigned PUT)
 // }
 
 const { describe, it, before } = require('node:test')
@@ -96,6 +97,51 @@ function conformance(adapter) {
         })
         assert.equal(await provider.fileExists('broken/one.bin'), false)
         assert.equal(await provider.findFileByExternalId(id), null)
+      })
+
+      it('reports progress for buffers, files and streams', async () => {
+        const body = pattern(9 * MiB + 5, 3)
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-progress-')), 'body.bin')
+        fs.writeFileSync(file, body)
+        const sources = { buffer: { buffer: body }, filePath: { filePath: file }, stream: { stream: nodeStreamOf(body, MiB), size: body.length } }
+        for (const [name, source] of Object.entries(sources)) {
+          const seen = []
+          const r = await provider.uploadFile({ external_id: uniqueId(), key: `progress/${name}.bin`, ...source, onProgress: (p) => seen.push(p) })
+          assert.equal(r.size, body.length)
+          assert.ok(seen.length >= 2, `${name}: ${seen.length} progress calls`)
+          assert.ok(seen.every((p, i) => p.total === body.length && p.loaded > (seen[i - 1]?.loaded ?? 0)), `${name}: ${JSON.stringify(seen)}`)
+          assert.equal(seen.at(-1).loaded, body.length)
+          assert.ok((await collect((await provider.getFileStream(r.key)).stream)).equals(body), name)
+        }
+        // A stream of unknown size reports no total (where streams need no size).
+        const seen = []
+        const unsized = provider.uploadFile({ external_id: uniqueId(), key: 'progress/unsized.bin', stream: webStreamOf(body.subarray(0, 3 * MiB), MiB), onProgress: (p) => seen.push(p) })
+        if (adapter.streamsNeedSize) return assert.rejects(unsized, { message: 'File size must be provided when uploading from stream' })
+        await unsized
+        assert.deepEqual(seen, [1, 2, 3].map((n) => ({ loaded: n * MiB, total: undefined })))
+      })
+
+      it('an aborted upload rejects with the signal\'s reason and leaves nothing behind', async () => {
+        const id = uniqueId()
+        const controller = new AbortController()
+        let sent = 0
+        // Two chunks, then a source that waits: the abort comes in the middle of the upload.
+        const source = new (require('node:stream').Readable)({
+          read() {
+            if (sent++ < 2) this.push(Buffer.alloc(MiB, 9))
+            else setTimeout(() => controller.abort(), 20)
+          },
+        })
+        const upload = provider.uploadFile({ external_id: id, key: 'aborted/one.bin', stream: source, size: 8 * MiB, signal: controller.signal })
+        await assert.rejects(upload, (e) => e === controller.signal.reason)
+        assert.equal(await provider.fileExists('aborted/one.bin'), false)
+        assert.equal(await provider.findFileByExternalId(id), null)
+
+        const already = AbortSignal.abort()
+        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), key: 'aborted/two.bin', buffer: Buffer.from('x'), signal: already }), (e) => e === already.reason)
+        assert.equal(await provider.fileExists('aborted/two.bin'), false)
+        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), signal: {} }), { name: 'TypeError', message: 'Invalid signal: expected an AbortSignal' })
+        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), onProgress: 5 }), { name: 'TypeError', message: 'Invalid onProgress: expected a function' })
       })
 
       it('deletes by key and by external id', async () => {
@@ -293,6 +339,9 @@ function conformance(adapter) {
           ['end only', { end: 99 }, 0, 99],
           ['end past the size', { start: 10, end: size + 5000 }, 10, size - 1],
           ['across chunks', { start: MiB - 3, end: 2 * MiB + 3 }, MiB - 3, 2 * MiB + 3],
+          ['suffix (the last 500 bytes)', { suffix: 500 }, size - 500, size - 1],
+          ['suffix of one byte', { suffix: 1 }, size - 1, size - 1],
+          ['suffix larger than the file', { suffix: size + 10 }, 0, size - 1],
         ]
         for (const [name, opts, start, end] of ranges) {
           it(`${responseType}: range ${name}`, async () => {
@@ -306,7 +355,9 @@ function conformance(adapter) {
       }
 
       it('refuses invalid ranges before reading', async () => {
-        for (const opts of [{ start: -1 }, { start: 1.5 }, { end: -3 }, { start: 5, end: 4 }, { start: size }, { start: size + 10, end: size + 20 }, { start: Number.NaN }]) {
+        const invalid = [{ start: -1 }, { start: 1.5 }, { end: -3 }, { start: 5, end: 4 }, { start: size }, { start: size + 10, end: size + 20 }, { start: Number.NaN }]
+        const suffixes = [{ suffix: 0 }, { suffix: -1 }, { suffix: 2.5 }, { suffix: 10, start: 0 }, { suffix: 10, end: 20 }]
+        for (const opts of [...invalid, ...suffixes]) {
           await assert.rejects(stream(big.key, opts), { code: 'InvalidRange', message: /^Invalid range/ }, JSON.stringify(opts))
         }
       })
@@ -318,6 +369,15 @@ function conformance(adapter) {
       it('streams by external id', async () => {
         const s = await provider.getFileStreamByExternalId(big.external_id, { start: 5, end: 9 })
         assert.ok((await collect(s.stream)).equals(data.subarray(5, 10)))
+        const tail = await provider.getFileStreamByExternalId(big.external_id, { suffix: 7 })
+        assert.deepEqual(tail.range, { start: size - 7, end: size - 1, total: size })
+        assert.ok((await collect(tail.stream)).equals(data.subarray(size - 7)))
+      })
+
+      it('refuses a suffix of an empty file, as HTTP does', async () => {
+        const empty = await provider.uploadFile({ external_id: uniqueId(), key: `empty/${uniqueId()}.bin`, buffer: Buffer.alloc(0) })
+        await assert.rejects(stream(empty.key, { suffix: 5 }), { code: 'InvalidRange', message: /^Invalid range/ })
+        assert.equal((await collect((await stream(empty.key)).stream)).length, 0)
       })
 
       it('rejects at once with an already-aborted signal', async () => {

@@ -31,6 +31,7 @@ const faults = (server, f) => fetch(`${server.url}/__faults`, { method: 'POST', 
 let shared
 conformance({
   name: 'crunchycone',
+  streamsNeedSize: true,
   messages: {
     uploadFailed: (cause) => new RegExp(`^Upload failed for file ".+": ${cause} \\(external_id: .+, file_path: .+\\)$`),
     streamNotFound: (key) => `File with key ${key} not found`,

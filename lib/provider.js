@@ -2,15 +2,18 @@
 // What every provider class does the same way around its native store: the one-source rule,
 // feeding an upload from a buffer, a file path or a stream, and listing.
 
+const fs = require('node:fs')
 const path = require('node:path')
 const { call, fromNative, storageError } = require('./errors')
 const { toBuffer, toFileInfo, toListOptions, toListResult } = require('./convert')
 
 /** The original's rule: exactly one of filePath, stream, buffer (counted by truthiness). */
-function checkSource({ filePath, stream, buffer } = {}) {
+function checkSource(options = {}) {
+  const { filePath, stream, buffer } = options
   if ([filePath, stream, buffer].filter(Boolean).length !== 1) {
     throw new Error('Exactly one of filePath, stream, or buffer must be provided')
   }
+  checkUploadOptions(options)
 }
 
 /** Starts a native upload for the original's `StorageUploadOptions` (`size` where the backend needs it). */
@@ -28,21 +31,72 @@ function beginUpload(store, options, size) {
   )
 }
 
+/** Checks the options every upload takes besides its source: `signal` and `onProgress`. */
+function checkUploadOptions({ signal, onProgress } = {}) {
+  if (signal !== undefined && typeof signal?.throwIfAborted !== 'function') {
+    throw new TypeError('Invalid signal: expected an AbortSignal')
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new TypeError('Invalid onProgress: expected a function')
+  }
+  signal?.throwIfAborted()
+}
+
+// With progress or a signal, a buffer goes in pieces of this size, so both are heard mid-way.
+const PIECE = 4 << 20
+
 /**
- * Sends the source into a native upload and finishes it; on failure aborts it (removing what it
- * wrote) and throws `describe(cause)`. Resolves with the original's `StorageUploadResult`.
+ * Sends the source into a native upload and finishes it; on failure or abort it aborts the upload
+ * (removing what it wrote) and throws `describe(cause)`, or the signal's reason. `onProgress({
+ * loaded, total })` follows every write (`total`: the source's size where it is known). Resolves
+ * with the original's `StorageUploadResult`.
  */
-async function sendUpload(upload, { buffer, filePath, stream }, describe) {
+async function sendUpload(upload, options, describe) {
+  const { buffer, filePath, stream, signal, onProgress } = options
+  const watched = signal !== undefined || onProgress !== undefined
+  let stopAbort = () => {}
   let r
   try {
-    if (buffer) await upload.write(toBuffer(buffer))
-    else if (filePath) await upload.copyFrom(path.resolve(filePath))
-    else for await (const chunk of stream) await upload.write(toBuffer(chunk))
+    // An abort interrupts whatever the upload waits for: a write, or the source's next chunk.
+    const aborted = signal && new Promise((_, reject) => {
+      const onAbort = () => reject(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      stopAbort = () => signal.removeEventListener('abort', onAbort)
+    })
+    aborted?.catch(() => {})
+    const race = (p) => (aborted ? Promise.race([p, aborted]) : p)
+    const total = buffer ? buffer.length : filePath && watched ? (await fs.promises.stat(filePath)).size : options.size
+    let loaded = 0
+    const write = async (chunk) => {
+      signal?.throwIfAborted()
+      await race(upload.write(chunk))
+      loaded += chunk.length
+      onProgress?.({ loaded, total })
+    }
+    if (buffer && !watched) await upload.write(toBuffer(buffer))
+    else if (buffer) for (let i = 0, b = toBuffer(buffer); i < b.length || i === 0; i += PIECE) await write(b.subarray(i, i + PIECE))
+    // The native copy is fastest; with progress or a signal the file goes through here.
+    else if (filePath && !watched) await upload.copyFrom(path.resolve(filePath))
+    else {
+      const source = filePath ? fs.createReadStream(filePath, { highWaterMark: 1 << 20 }) : stream
+      const chunks = source[Symbol.asyncIterator]()
+      try {
+        for (let next = await race(chunks.next()); !next.done; next = await race(chunks.next())) await write(toBuffer(next.value))
+      } finally {
+        // Not awaited: a source that never answers must not hold up the failure.
+        chunks.return?.().catch(() => {})
+      }
+    }
+    signal?.throwIfAborted()
     r = await upload.finish()
   } catch (e) {
     await upload.abort()
+    // After an abort, whatever failed failed because of it.
+    if (signal?.aborted) throw signal.reason
     const cause = fromNative(e)
     throw storageError(describe(cause.message), cause.code)
+  } finally {
+    stopAbort()
   }
   const { lastModified, ...result } = toFileInfo(r)
   if (result.etag === undefined) delete result.etag

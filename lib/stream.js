@@ -265,15 +265,15 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
 }
 
 /**
- * The original's `getFileStream`: checks the options, makes the native handle with `create()` (which
- * checks key and range) and opens it.
+ * The original's `getFileStream`: checks the options, makes the native handle with
+ * `create({ start, end, suffix })` (which checks key and range) and opens it.
  */
 async function fileStream(create, options = {}) {
   checkStreamOptions(options)
   options.signal?.throwIfAborted()
   let handle
   try {
-    handle = create()
+    handle = create({ start: options.start, end: options.end, suffix: options.suffix })
   } catch (e) {
     throw fromNative(e)
   }

@@ -1,23 +1,29 @@
 //! Byte ranges, resolved the same way for every provider.
 //!
 //! `start` and `end` are inclusive offsets, as in HTTP `Range`. `{start}` reads to the end, `{end}`
-//! alone means `0..=end`, an `end` past the size is clamped. Anything else invalid is refused before
-//! a byte moves.
+//! alone means `0..=end`, an `end` past the size is clamped. `{suffix: n}` is the last `n` bytes
+//! (all of them when the file is smaller), as HTTP's `bytes=-n`. Anything else invalid is refused
+//! before a byte moves.
 
 use crate::error::{Error, Result};
+use napi_derive::napi;
 
 /// What the caller asked for, still unchecked (JS numbers arrive as f64).
+#[napi(object)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RangeRequest {
     pub start: Option<f64>,
     pub end: Option<f64>,
+    pub suffix: Option<f64>,
 }
 
-/// A checked request: offsets are non-negative integers and `start <= end`.
+/// A checked request: offsets are non-negative integers, `start <= end`, a suffix is positive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Requested {
-    pub start: u64,
-    pub end: Option<u64>,
+pub enum Requested {
+    /// `start..=end`, or from `start` to the end.
+    Span { start: u64, end: Option<u64> },
+    /// The last `n` bytes.
+    Suffix(u64),
 }
 
 /// The bytes a response carries: `start..=end` of `total`, or the whole (possibly empty) object.
@@ -50,6 +56,15 @@ impl RangeRequest {
     pub fn check(&self) -> Result<Option<Requested>> {
         let start = self.start.map(|v| offset("start", v)).transpose()?;
         let end = self.end.map(|v| offset("end", v)).transpose()?;
+        if let Some(n) = self.suffix.map(|v| offset("suffix", v)).transpose()? {
+            if start.is_some() || end.is_some() {
+                return Err(Error::InvalidRange("Invalid range: suffix cannot be combined with start or end".into()));
+            }
+            if n == 0 {
+                return Err(Error::InvalidRange("Invalid range: suffix must be at least 1".into()));
+            }
+            return Ok(Some(Requested::Suffix(n)));
+        }
         if let (Some(s), Some(e)) = (start, end) {
             if s > e {
                 return Err(Error::InvalidRange(format!("Invalid range: start ({s}) is greater than end ({e})")));
@@ -57,7 +72,7 @@ impl RangeRequest {
         }
         Ok(match (start, end) {
             (None, None) => None,
-            (s, e) => Some(Requested { start: s.unwrap_or(0), end: e }),
+            (s, e) => Some(Requested::Span { start: s.unwrap_or(0), end: e }),
         })
     }
 }
@@ -65,15 +80,46 @@ impl RangeRequest {
 impl Requested {
     /// Applies the request to an object of `total` bytes.
     pub fn resolve(self, total: u64) -> Result<Resolved> {
-        if self.start >= total {
-            return Err(Error::InvalidRange(format!(
-                "Invalid range: start ({}) is beyond the end of the file ({total} bytes)",
-                self.start
-            )));
-        }
-        let end = self.end.map_or(total - 1, |e| e.min(total - 1));
-        Ok(Resolved { start: self.start, length: end - self.start + 1, total, partial: true })
+        let (start, end) = match self {
+            Requested::Span { start, .. } if start >= total => {
+                return Err(Error::InvalidRange(format!(
+                    "Invalid range: start ({start}) is beyond the end of the file ({total} bytes)"
+                )))
+            }
+            Requested::Span { start, end } => (start, end.map_or(total - 1, |e| e.min(total - 1))),
+            Requested::Suffix(_) if total == 0 => {
+                return Err(Error::InvalidRange("Invalid range: the file is empty (0 bytes)".into()))
+            }
+            Requested::Suffix(n) => (total - n.min(total), total - 1),
+        };
+        Ok(Resolved { start, length: end - start + 1, total, partial: true })
     }
+
+    /// The request as an HTTP `Range` header value.
+    pub fn header(&self) -> String {
+        match self {
+            Requested::Span { start, end: Some(end) } => format!("bytes={start}-{end}"),
+            Requested::Span { start, end: None } => format!("bytes={start}-"),
+            Requested::Suffix(n) => format!("bytes=-{n}"),
+        }
+    }
+
+    /// Whether a server's partial answer is what was asked for.
+    pub fn answered_by(&self, r: &Resolved) -> bool {
+        r.length > 0
+            && match *self {
+                Requested::Span { start, end } => r.start == start && end.is_none_or(|e| r.end() <= e),
+                Requested::Suffix(n) => r.end() == r.total - 1 && r.length == n.min(r.total),
+            }
+    }
+}
+
+/// `Content-Range: bytes a-b/total` as the range it describes.
+pub fn parse_content_range(h: &str) -> Option<Resolved> {
+    let (span, total) = h.strip_prefix("bytes ")?.split_once('/')?;
+    let (a, b) = span.split_once('-')?;
+    let (start, end, total) = (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?, total.parse::<u64>().ok()?);
+    (start <= end && end < total).then_some(Resolved { start, length: end - start + 1, total, partial: true })
 }
 
 /// Resolves an optional request against a known size.
@@ -89,7 +135,11 @@ mod tests {
     use super::*;
 
     fn req(start: Option<f64>, end: Option<f64>) -> Result<Option<Requested>> {
-        RangeRequest { start, end }.check()
+        RangeRequest { start, end, suffix: None }.check()
+    }
+
+    fn suffix(n: f64) -> Result<Option<Requested>> {
+        RangeRequest { suffix: Some(n), ..Default::default() }.check()
     }
 
     #[test]
@@ -112,6 +162,21 @@ mod tests {
         assert!(req(Some(5.0), Some(4.0)).is_err());
         assert!(resolve(req(Some(10.0), None).unwrap(), 10).is_err());
         assert!(resolve(req(Some(0.0), None).unwrap(), 0).is_err());
+        assert!(suffix(0.0).is_err());
+        assert!(suffix(-1.0).is_err());
+        assert!(RangeRequest { start: Some(0.0), end: None, suffix: Some(1.0) }.check().is_err());
+        assert!(resolve(suffix(5.0).unwrap(), 0).is_err());
+    }
+
+    #[test]
+    fn suffixes_are_the_last_bytes() {
+        let r = |n, total| resolve(suffix(n).unwrap(), total).unwrap();
+        assert_eq!(r(3.0, 10), Resolved { start: 7, length: 3, total: 10, partial: true });
+        assert_eq!(r(10.0, 10), Resolved { start: 0, length: 10, total: 10, partial: true });
+        assert_eq!(r(500.0, 10), Resolved { start: 0, length: 10, total: 10, partial: true });
+        assert_eq!(suffix(500.0).unwrap().unwrap().header(), "bytes=-500");
+        assert_eq!(req(Some(2.0), None).unwrap().unwrap().header(), "bytes=2-");
+        assert_eq!(req(None, Some(4.0)).unwrap().unwrap().header(), "bytes=0-4");
     }
 
     mod properties {
@@ -137,11 +202,12 @@ mod tests {
                 let exact = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0;
                 match req(start, end) {
                     Ok(None) => prop_assert!(start.is_none() && end.is_none()),
-                    Ok(Some(r)) => {
-                        prop_assert_eq!(r.start as f64, start.unwrap_or(0.0));
-                        prop_assert_eq!(r.end.map(|e| e as f64), end);
-                        prop_assert!(r.end.is_none_or(|e| r.start <= e));
+                    Ok(Some(Requested::Span { start: s, end: e })) => {
+                        prop_assert_eq!(s as f64, start.unwrap_or(0.0));
+                        prop_assert_eq!(e.map(|e| e as f64), end);
+                        prop_assert!(e.is_none_or(|e| s <= e));
                     }
+                    Ok(Some(Requested::Suffix(_))) => prop_assert!(false, "no suffix was asked for"),
                     Err(e) => {
                         prop_assert_eq!(e.code(), "InvalidRange");
                         let ordered = matches!((start, end), (Some(s), Some(e)) if s > e);
@@ -151,7 +217,7 @@ mod tests {
             }
 
             /// A resolved range is the slice `data[start..=min(end, total - 1)]` would give, and a
-            /// start at or past the end is refused.
+            /// start at or past the end is refused; a server answering with that range answers it.
             #[test]
             fn resolves_as_slicing(total in 0u64..200, start in proptest::option::of(0u64..220), end in proptest::option::of(0u64..220)) {
                 prop_assume!(match (start, end) { (Some(s), Some(e)) => s <= e, _ => true });
@@ -165,10 +231,31 @@ mod tests {
                         prop_assert_eq!(r.total, total);
                         prop_assert_eq!(r.partial, request.is_some());
                         prop_assert!(r.start + r.length <= total);
+                        if let Some(q) = request {
+                            prop_assert!(q.answered_by(&r));
+                        }
                     }
                     Err(e) => {
                         prop_assert_eq!(e.code(), "InvalidRange");
                         prop_assert!(request.is_some() && start.unwrap_or(0) >= total);
+                    }
+                }
+            }
+
+            /// A suffix is the slice `data[total - min(n, total)..]`; only an empty file refuses it.
+            #[test]
+            fn suffixes_resolve_as_slicing(total in 0u64..200, n in 1u64..220) {
+                let data: Vec<u64> = (0..total).collect();
+                let request = suffix(n as f64).unwrap().unwrap();
+                match request.resolve(total) {
+                    Ok(r) => {
+                        prop_assert_eq!(&data[r.start as usize..(r.start + r.length) as usize], &data[(total - n.min(total)) as usize..]);
+                        prop_assert!(request.answered_by(&r));
+                        prop_assert_eq!(request.header(), format!("bytes=-{n}"));
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.code(), "InvalidRange");
+                        prop_assert_eq!(total, 0);
                     }
                 }
             }

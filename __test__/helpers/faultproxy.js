@@ -23,7 +23,7 @@
 //   set({ failing: { match, times, status } })  the next `times` requests for which `match(req)`
 //                              holds get `status` (a number), or for 'reset' a closed connection,
 //                              or for 'stall' no answer at all
-// Every request is recorded in `log` as `METHOD url`.
+// Every request is recorded in `log` as `METHOD url`, and in `requests` as { method, url, range }.
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 // The same proxy puts faults in front of Azurite and fake-gcs-server.
 
@@ -68,6 +68,7 @@ async function startFaultProxy(target) {
   const sockets = new Set()
   const server = http.createServer((req, res) => {
     proxy.log.push(`${req.method} ${req.url}`)
+    proxy.requests.push({ method: req.method, url: req.url, range: req.headers.range })
     const failing = faults.failing
     if (failing?.times > 0 && failing.match(req)) {
       failing.times--
@@ -129,6 +130,7 @@ async function startFaultProxy(target) {
     target,
     refused: 0,
     log: [],
+    requests: [],
     endpoint: `http://127.0.0.1:${server.address().port}`,
     set(f = {}) {
       faults = { ...f, body: f.body && { ...f.body } }

@@ -54,11 +54,11 @@ class BucketProvider extends NativeProvider {
   }
 
   async getFileStream(key, options = {}) {
-    return fileStream(() => this[native].stream(key, false, options.start, options.end), options)
+    return fileStream((range) => this[native].stream(key, false, range), options)
   }
 
   async getFileStreamByExternalId(externalId, options = {}) {
-    return fileStream(() => this[native].stream(String(externalId), true, options.start, options.end), options)
+    return fileStream((range) => this[native].stream(String(externalId), true, range), options)
   }
 }
 

@@ -109,7 +109,7 @@ class CrunchyConeProvider extends NativeProvider {
   #stream(id, byExternalId, options) {
     // The config's timeout applies to streams unless the call gives its own (0 turns it off).
     const timeout = options.timeout ?? this[native].streamTimeout()
-    return fileStream(() => this[native].stream(id, byExternalId, options.start, options.end), { ...options, timeout })
+    return fileStream((range) => this[native].stream(id, byExternalId, range), { ...options, timeout })
   }
 }
 

@@ -79,7 +79,7 @@ class LocalStorageProvider extends NativeProvider {
 
   async getFileStream(key, options = {}) {
     const includeMetadata = options.includeMetadata !== false
-    return fileStream(() => this[native].stream(key, options.start, options.end, includeMetadata), options)
+    return fileStream((range) => this[native].stream(key, range, includeMetadata), options)
   }
 
   async getFileStreamByExternalId(externalId, options = {}) {

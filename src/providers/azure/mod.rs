@@ -174,4 +174,9 @@ impl Service for Azure {
     fn max_parts(&self) -> u64 {
         50_000
     }
+
+    /// Get Blob takes no suffix ranges (object_store refuses to send one).
+    fn suffix_ranges(&self) -> bool {
+        false
+    }
 }

@@ -170,6 +170,11 @@ pub trait Service: Send + Sync + 'static {
     fn uploads_public(&self) -> bool {
         false
     }
+
+    /// Whether the service answers suffix ranges (`bytes=-n`) itself.
+    fn suffix_ranges(&self) -> bool {
+        true
+    }
 }
 
 /// A service's `object_store` clients, all for the same bucket.
@@ -544,16 +549,27 @@ impl Bucket {
 
     /// GET `key` (or the requested part of it). A range past the end is reported with the size.
     async fn get(&self, key: &str, req: Option<Requested>) -> Result<Option<GetResult>> {
-        let range = req.map(|r| match r.end {
-            Some(end) => GetRange::Bounded(r.start..end + 1),
-            None => GetRange::Offset(r.start),
+        let req = match req {
+            // A service that cannot be asked for the last bytes is asked for their span.
+            Some(suffix @ Requested::Suffix(_)) if !self.service.suffix_ranges() => match self.head(key).await? {
+                Some(h) => Some(Requested::Span { start: suffix.resolve(h.size)?.start, end: None }),
+                None => return Ok(None),
+            },
+            req => req,
+        };
+        let range = req.map(|r| match r {
+            Requested::Span { start, end: Some(end) } => GetRange::Bounded(start..end + 1),
+            Requested::Span { start, end: None } => GetRange::Offset(start),
+            Requested::Suffix(n) => GetRange::Suffix(n),
         });
         match self.clients.reader.get_opts(&path(key)?, GetOptions { range, ..Default::default() }).await {
             Ok(r) => Ok(Some(r)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             // The services answer 416 to a range past the end: say so in the shared words.
             Err(e) => match (req, self.head(key).await) {
-                (Some(r), Ok(Some(h))) if r.start >= h.size => Err(r.resolve(h.size).unwrap_err()),
+                (Some(r), Ok(Some(h))) => {
+                    Err(r.resolve(h.size).err().unwrap_or_else(|| storage_error("Failed to create file stream", e)))
+                }
                 _ => Err(storage_error("Failed to create file stream", e)),
             },
         }
@@ -759,15 +775,9 @@ impl BucketStore {
 
     /// A stream handle; checks the range now, all I/O happens in `open()`.
     #[napi]
-    pub fn stream(
-        &self,
-        id: String,
-        by_external_id: bool,
-        start: Option<f64>,
-        end: Option<f64>,
-    ) -> napi::Result<NativeStream> {
+    pub fn stream(&self, id: String, by_external_id: bool, range: RangeRequest) -> napi::Result<NativeStream> {
         let bucket = self.bucket()?;
-        let req = RangeRequest { start, end }.check()?;
+        let req = range.check()?;
         let target = Target::new(id, by_external_id);
         if let Target::Key(key) = &target {
             path(key)?;

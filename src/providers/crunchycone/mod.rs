@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
-use crate::range::{self, RangeRequest, Requested, Resolved};
+use crate::range::{self, RangeRequest, Requested};
 use crate::stream::{self, Body, NativeStream, Opened, Opener};
 use crate::visibility::{parse_visibility, VisibilityResult, VisibilityStatus};
 use client::{encode, Api, FileMeta};
@@ -33,14 +33,6 @@ fn or_not_found<T>(r: Result<T>, not_found: impl FnOnce() -> Error) -> Result<T>
         Err(Error::NotFound(_)) => Err(not_found()),
         other => other,
     }
-}
-
-/// `Content-Range: bytes a-b/total` as the range it describes.
-fn parse_content_range(h: &str) -> Option<Resolved> {
-    let (span, total) = h.strip_prefix("bytes ")?.split_once('/')?;
-    let (a, b) = span.split_once('-')?;
-    let (start, end, total) = (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?, total.parse::<u64>().ok()?);
-    (start <= end && end < total).then_some(Resolved { start, length: end - start + 1, total, partial: true })
 }
 
 /// A file named by key, by external id, or by the server's file id.
@@ -76,9 +68,7 @@ impl Api {
             let url = self.signed_url(&meta.file_id, None, fresh).await?;
             let mut headers = http::HeaderMap::new();
             if let Some(r) = req {
-                let end = r.end.map(|e| e.to_string()).unwrap_or_default();
-                let range = format!("bytes={}-{end}", r.start).parse().expect("a range is a valid header value");
-                headers.insert(RANGE, range);
+                headers.insert(RANGE, r.header().parse().expect("a range is a valid header value"));
             }
             let resp = crate::http::get_streamed(&self.http, &url, headers)
                 .await
@@ -106,8 +96,8 @@ impl Api {
         let length = header(CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
         let (range, skip) = if resp.status == StatusCode::PARTIAL_CONTENT {
             let range = header(CONTENT_RANGE)
-                .and_then(|h| parse_content_range(&h))
-                .filter(|r| req.is_some_and(|q| q.start == r.start && q.end.is_none_or(|e| r.end() <= e)))
+                .and_then(|h| range::parse_content_range(&h))
+                .filter(|r| req.is_some_and(|q| q.answered_by(r)))
                 .ok_or_else(|| Error::Provider("Failed to stream file: the storage answered another range".into()))?;
             (range, 0)
         } else {
@@ -284,11 +274,13 @@ impl CrunchyConeStore {
     }
 }
 
-fn target(value: String, by_external_id: bool) -> Target {
+/// A key is checked as uploads check it: one no upload could have written is refused, not looked up.
+fn target(value: String, by_external_id: bool) -> Result<Target> {
     if by_external_id {
-        Target::ExternalId(value)
+        Ok(Target::ExternalId(value))
     } else {
-        Target::Key(value)
+        crate::keys::validate(&value)?;
+        Ok(Target::Key(value))
     }
 }
 
@@ -329,7 +321,7 @@ impl CrunchyConeStore {
 
     #[napi]
     pub async fn url(&self, key: String, by_external_id: bool, disposition: Option<String>) -> napi::Result<String> {
-        Ok(self.api()?.file_url(&target(key, by_external_id), disposition).await?)
+        Ok(self.api()?.file_url(&target(key, by_external_id)?, disposition).await?)
     }
 
     /// Whether a completed upload exists under `key`. Only "not found" answers false: network,
@@ -370,7 +362,7 @@ impl CrunchyConeStore {
         visibility: String,
     ) -> napi::Result<VisibilityResult> {
         let public = parse_visibility(&visibility)?;
-        Ok(self.api()?.set_visibility(&target(key, by_external_id), public).await?)
+        Ok(self.api()?.set_visibility(&target(key, by_external_id)?, public).await?)
     }
 
     /// `updateFileVisibilityById`: the id-based endpoints, without a lookup.
@@ -386,21 +378,15 @@ impl CrunchyConeStore {
 
     #[napi]
     pub async fn get_visibility(&self, key: String, by_external_id: bool) -> napi::Result<VisibilityStatus> {
-        Ok(self.api()?.get_visibility(&target(key, by_external_id)).await?)
+        Ok(self.api()?.get_visibility(&target(key, by_external_id)?).await?)
     }
 
     /// A stream handle; checks the range now, all I/O happens in `open()`.
     #[napi]
-    pub fn stream(
-        &self,
-        key: String,
-        by_external_id: bool,
-        start: Option<f64>,
-        end: Option<f64>,
-    ) -> napi::Result<NativeStream> {
+    pub fn stream(&self, key: String, by_external_id: bool, range: RangeRequest) -> napi::Result<NativeStream> {
         let api = self.api()?;
-        let req = RangeRequest { start, end }.check()?;
-        let open = api.open(target(key, by_external_id), req);
+        let req = range.check()?;
+        let open = api.open(target(key, by_external_id)?, req);
         Ok(NativeStream::new(Opener::Async(Box::pin(open))))
     }
 }

@@ -113,6 +113,10 @@ pub async fn begin(api: Arc<Api>, options: UploadOptions) -> Result<CrunchyConeU
 
 impl State {
     async fn send(&mut self, bytes: Bytes) -> Result<()> {
+        // Nothing to send; an empty file's PUT (Content-Length: 0) may be over already.
+        if bytes.is_empty() {
+            return Ok(());
+        }
         self.sent += bytes.len() as u64;
         if self.sent > self.expected {
             return Err(mismatch(self.expected, self.sent));

@@ -312,15 +312,9 @@ impl LocalStore {
 
     /// A stream handle for `key`. Checks the key and range now; all I/O happens in `open()`.
     #[napi]
-    pub fn stream(
-        &self,
-        key: String,
-        start: Option<f64>,
-        end: Option<f64>,
-        include_metadata: bool,
-    ) -> napi::Result<NativeStream> {
+    pub fn stream(&self, key: String, range: RangeRequest, include_metadata: bool) -> napi::Result<NativeStream> {
         crate::keys::validate(&key)?;
-        let req = RangeRequest { start, end }.check()?;
+        let req = range.check()?;
         let store = self.store.clone();
         let opener = Opener::Blocking(Box::new(move || store.open(&key, req, include_metadata)));
         Ok(NativeStream::new(opener))
