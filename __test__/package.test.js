@@ -108,7 +108,10 @@ describe('the package, installed from its tarballs', () => {
     assert.doesNotMatch(install.stdout + install.stderr, /EBADENGINE|building one from source|cargo/)
     // The binary came from the platform package: nothing was built into the main package.
     assert.equal(fs.existsSync(path.join(dir, 'node_modules', pkg.name, binaryName(key))), false)
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'node_modules')).sort(), ['.package-lock.json', pkg.name, packageName(key)].sort())
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'node_modules')).sort(), ['.bin', '.package-lock.json', pkg.name, packageName(key)].sort())
+    // The command-line tool is linked and runs (npx crunchycone-storage).
+    const cli = run(dir, path.join(dir, 'node_modules', '.bin', 'crunchycone-storage'), ['--version'])
+    assert.equal(cli.stdout, `${pkg.version}\n`, cli.stderr)
     const size = du(path.join(dir, 'node_modules'))
     console.log(`node_modules: ${(size / 1e6).toFixed(1)} MB`)
     assert.ok(size <= 30e6, `node_modules holds ${size} bytes`)

@@ -17,4 +17,6 @@ const suites = fs
   .readdirSync(path.join(root, '__test__'))
   .filter((f) => f.endsWith('.test.js'))
   .map((f) => path.join('__test__', f))
-run(process.execPath, ['--expose-gc', '--test', '--test-concurrency=1', ...suites.concat(process.argv.slice(2))])
+// A hung test fails with its name after 5 minutes (the longest test takes about a minute); tests
+// that set their own `timeout` keep it.
+run(process.execPath, ['--expose-gc', '--test', '--test-concurrency=1', '--test-timeout=300000', ...suites.concat(process.argv.slice(2))])
