@@ -170,10 +170,13 @@ describe('crunchycone-storage CLI', () => {
 
   it('serve answers GET and HEAD with ranges (curl -r), and stops on SIGTERM', T, async () => {
     const server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    server.stdout.on('data', (d) => (out += d))
-    for (let i = 0; i < 200 && !out.includes('}'); i++) await new Promise((r) => setTimeout(r, 20))
-    const { url } = JSON.parse(out)
+    const { url } = await new Promise((resolve, reject) => {
+      let out = ''
+      let err = ''
+      server.stdout.on('data', (d) => (out += d) && out.includes('}') && resolve(JSON.parse(out)))
+      server.stderr.on('data', (d) => (err += d))
+      server.once('exit', (c) => reject(new Error(`serve exited with ${c}: ${err}`)))
+    })
     const curl = (args) => new Promise((resolve) => execFile('curl', ['-s', ...args], { encoding: 'buffer', maxBuffer: 64 << 20 }, (e, stdout) => resolve(stdout)))
     assert.deepEqual(await curl(['-r', '10-19', `${url}media/big.bin`]), big.subarray(10, 20))
     assert.deepEqual(await curl(['-r', '-7', `${url}media/big.bin`]), big.subarray(big.length - 7))

@@ -154,11 +154,16 @@ describe('crunchycone: lookups and paging', () => {
   })
 
   it('finds a key beyond the first page', async () => {
-    assert.equal(await provider.fileExists('bulk/f249.txt'), true)
-    const s = await provider.getFileStream('bulk/f249.txt')
-    assert.equal((await collect(s.stream)).toString(), 'file 249')
-    await provider.setFileVisibility('bulk/f240.txt', 'public')
-    assert.equal((await provider.getFileVisibility('bulk/f240.txt')).visibility, 'public')
+    // A key is looked up by a listing filtered by path prefix: 120 keys that share the prefix come
+    // first, so the one asked for is on the server's second page.
+    for (let i = 0; i < 120; i++) await provider.uploadFile({ external_id: `deep-${i}`, key: `deep/x.txt.${i}`, buffer: Buffer.from(`n${i}`) })
+    await provider.uploadFile({ external_id: 'deep-target', key: 'deep/x.txt', buffer: Buffer.from('target') })
+    await fetch(`${server.url}/__reset`, { method: 'POST' })
+    assert.equal(await provider.fileExists('deep/x.txt'), true)
+    assert.equal(server.stats.listRequests, 2, 'the second page was read')
+    assert.equal((await collect((await provider.getFileStream('deep/x.txt')).stream)).toString(), 'target')
+    await provider.setFileVisibility('deep/x.txt', 'public')
+    assert.equal((await provider.getFileVisibility('deep/x.txt')).visibility, 'public')
   })
 
   it('lists across server pages with full pages and right counts', async () => {
@@ -299,27 +304,23 @@ describe('crunchycone: large uploads in constant memory', () => {
   })
 })
 
-describe('crunchycone: the local API server itself', () => {
-  it('answers ranges with 206 / 416 and checks the API key', async () => {
+describe("crunchycone: the server's answers, as the provider reports them", () => {
+  it("maps the server's 206 / 416 and a refused API key to the provider's results", async () => {
     const server = await freshServer()
     const provider = providerFor(server)
     await provider.uploadFile({ external_id: 'srv', key: 'srv/a.txt', buffer: Buffer.from('0123456789') })
-    const url = await provider.getFileUrl('srv/a.txt')
-    const partial = await fetch(url, { headers: { Range: 'bytes=2-5' } })
-    assert.equal(partial.status, 206)
-    assert.equal(partial.headers.get('content-range'), 'bytes 2-5/10')
-    assert.equal(partial.headers.get('accept-ranges'), 'bytes')
-    assert.equal(await partial.text(), '2345')
-    const suffix = await fetch(url, { headers: { Range: 'bytes=-3' } })
-    assert.equal(await suffix.text(), '789')
-    const beyond = await fetch(url, { headers: { Range: 'bytes=10-' } })
-    assert.equal(beyond.status, 416)
-    assert.equal(beyond.headers.get('content-range'), 'bytes */10')
-    const tampered = await fetch(url.replace(/signature=[0-9a-f]+/, 'signature=00'))
-    assert.equal(tampered.status, 403)
-    const anonymous = await fetch(`${server.url}/api/v1/storage/files/by-external-id/srv`)
-    assert.equal(anonymous.status, 401)
-    assert.deepEqual(await anonymous.json(), { error: 'Unauthorized', message: 'Invalid or missing API key' })
+    const part = await provider.getFileStream('srv/a.txt', { start: 2, end: 5 })
+    assert.deepEqual([part.isPartialContent, part.range, part.contentLength], [true, { start: 2, end: 5, total: 10 }, 4])
+    assert.equal((await collect(part.stream)).toString(), '2345')
+    const tail = await provider.getFileStream('srv/a.txt', { suffix: 3 })
+    assert.deepEqual(tail.range, { start: 7, end: 9, total: 10 })
+    assert.equal((await collect(tail.stream)).toString(), '789')
+    // With no size in the record the provider cannot refuse the range itself: the server's 416 decides.
+    const record = [...server.files.values()].find((r) => r.storage_key === 'srv/a.txt')
+    record.actual_file_size = 0
+    await assert.rejects(provider.getFileStream('srv/a.txt', { start: 10 }), { code: 'InvalidRange', message: 'Invalid range: the storage refused it as not satisfiable' })
+    record.actual_file_size = 10
+    await assert.rejects(providerFor(server, { apiKey: 'sk_wrong_key_0000' }).getFileStream('srv/a.txt'), { code: 'Unauthorized' })
   })
 })
 

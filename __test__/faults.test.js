@@ -161,12 +161,13 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       t.after(clear)
       for (const responseType of ['node', 'web']) {
         body({ mode: 'stall', after: 200 * KiB })
-        const s = await provider.getFileStream(key, { responseType, timeout: 300 })
-        const started = Date.now()
+        const s = await provider.getFileStream(key, { responseType, timeout: 1000 })
+        const started = performance.now()
         const r = await outcome(s)
         assert.equal(r.error?.code, 'Timeout', String(r.error))
-        assert.equal(r.error.message, 'File stream request timeout after 300ms')
-        assert.ok(Date.now() - started >= 300)
+        assert.equal(r.error.message, 'File stream request timeout after 1000ms')
+        // (Timers may fire a millisecond early.)
+        assert.ok(performance.now() - started >= 990)
       }
     })
 
@@ -191,9 +192,9 @@ for (const [name, setup] of Object.entries(SETUPS)) {
     it('a read never answered rejects getFileStream at its timeout', T, async (t) => {
       t.after(clear)
       failing({ status: 'stall' })
-      const started = Date.now()
-      await assert.rejects(provider.getFileStream(key, { timeout: 300 }), { code: 'Timeout', message: 'File stream request timeout after 300ms' })
-      assert.ok(Date.now() - started >= 300)
+      const started = performance.now()
+      await assert.rejects(provider.getFileStream(key, { timeout: 1000 }), { code: 'Timeout', message: 'File stream request timeout after 1000ms' })
+      assert.ok(performance.now() - started >= 990)
     })
 
     it('an endpoint that refuses connections fails every call with a code', T, async () => {
@@ -285,7 +286,7 @@ function soak(cls, config, key) {
       }
       // What aborts release goes at once; an in-flight read on another thread may close just after.
       let after = usage()
-      for (let i = 0; i < 50 && (after.files > before.files || after.sockets > before.sockets); i++) {
+      for (let i = 0; i < 500 && (after.files > before.files || after.sockets > before.sockets); i++) {
         await new Promise((r) => setTimeout(r, 20))
         after = usage()
       }

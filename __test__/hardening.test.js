@@ -99,6 +99,26 @@ describe('hardening: garbage configuration', () => {
     }
   })
 
+  it('isAvailable() is true without any request, however the provider is configured', async () => {
+    let requests = 0
+    const count = () => requests++
+    refuser.on('request', count)
+    const at = `http://127.0.0.1:${refuser.address().port}`
+    const lib = require('..')
+    try {
+      for (const [cls, { config }] of Object.entries(PROVIDERS)) {
+        for (const p of [new lib[cls](JSON.parse(JSON.stringify(config).replaceAll(ENDPOINT, at))), new lib[cls]({})]) {
+          const answer = p.isAvailable()
+          assert.ok(answer instanceof Promise, cls)
+          assert.equal(await answer, true, cls)
+        }
+      }
+    } finally {
+      refuser.off('request', count)
+    }
+    assert.equal(requests, 0, 'isAvailable asked the network')
+  })
+
   it('LocalStorage: a root path that cannot be a directory fails each call clearly, and construction never throws', async () => {
     const parent = freshRoot('garbage-root')
     fs.writeFileSync(path.join(parent, 'file'), 'x')

@@ -5,7 +5,8 @@
 
 const { describe, it } = require('node:test')
 const assert = require('node:assert/strict')
-const { execFileSync } = require('node:child_process')
+const { execFileSync, spawnSync } = require('node:child_process')
+const path = require('node:path')
 const { freshRoot } = require('./helpers/local')
 const { collect, withEnv } = require('./helpers/util')
 const storage = require('crunchycone-storage/storage')
@@ -22,7 +23,7 @@ describe('storage: the module-level provider and its helpers', () => {
       assert.equal(await storage.fileExistsByExternalId('h-1'), true)
       assert.equal((await storage.findFileByExternalId('h-1')).size, 5)
       assert.equal(await storage.getFileUrl('docs/a.txt'), '/u/docs/a.txt')
-      assert.equal(await storage.getFileUrlByExternalId('h-1', 60, { disposition: 'inline' }), '/u/docs/a.txt')
+      assert.equal(await storage.getFileUrlByExternalId('h-1'), '/u/docs/a.txt')
       assert.deepEqual((await storage.listFiles({ prefix: 'docs/' })).files.map((f) => f.key), ['docs/a.txt'])
       assert.deepEqual((await storage.searchFiles({ query: 'a.txt' })).files.map((f) => f.external_id), ['h-1'])
       const provider = storage.getStorageProvider()
@@ -35,11 +36,81 @@ describe('storage: the module-level provider and its helpers', () => {
     })
   })
 
-  it('reports every provider type available (none needs an SDK)', async () => {
-    const types = ['localstorage', 'crunchycone', 'aws', 's3', 'digitalocean', 'wasabi', 'backblaze', 'r2', 's3-custom', 'gcp', 'azure']
-    assert.deepEqual(await storage.getAvailableStorageProviders(), types)
-    for (const t of types) assert.equal(await storage.isStorageProviderAvailable(t), true, t)
-    assert.equal(await storage.isStorageProviderAvailable('ftp'), false)
+  it('reports every provider type available, and builds each without any SDK', () => {
+    const AWS = { CRUNCHYCONE_AWS_ACCESS_KEY_ID: 'K', CRUNCHYCONE_AWS_SECRET_ACCESS_KEY: 'S', CRUNCHYCONE_AWS_REGION: 'eu-west-1', CRUNCHYCONE_S3_BUCKET: 'b' }
+    const ENV = {
+      localstorage: ['LocalStorageProvider', { CRUNCHYCONE_LOCALSTORAGE_PATH: freshRoot('types') }],
+      crunchycone: ['CrunchyConeProvider', { CRUNCHYCONE_API_URL: 'http://127.0.0.1:9', CRUNCHYCONE_API_KEY: 'k', CRUNCHYCONE_PROJECT_ID: 'p' }],
+      aws: ['AWSS3Provider', AWS],
+      s3: ['AWSS3Provider', AWS],
+      digitalocean: ['DigitalOceanSpacesProvider', { CRUNCHYCONE_DIGITALOCEAN_SPACES_KEY: 'K', CRUNCHYCONE_DIGITALOCEAN_SPACES_SECRET: 'S', CRUNCHYCONE_DIGITALOCEAN_SPACES_REGION: 'ams3', CRUNCHYCONE_DIGITALOCEAN_SPACES_BUCKET: 'b' }],
+      wasabi: ['WasabiProvider', { CRUNCHYCONE_WASABI_ACCESS_KEY: 'K', CRUNCHYCONE_WASABI_SECRET_KEY: 'S', CRUNCHYCONE_WASABI_REGION: 'eu-central-1', CRUNCHYCONE_WASABI_BUCKET: 'b' }],
+      backblaze: ['BackblazeB2Provider', { CRUNCHYCONE_BACKBLAZE_KEY_ID: 'K', CRUNCHYCONE_BACKBLAZE_APPLICATION_KEY: 'S', CRUNCHYCONE_BACKBLAZE_REGION: 'us-west-004', CRUNCHYCONE_BACKBLAZE_BUCKET: 'b' }],
+      r2: ['CloudflareR2Provider', { CRUNCHYCONE_R2_ACCESS_KEY_ID: 'K', CRUNCHYCONE_R2_SECRET_ACCESS_KEY: 'S', CRUNCHYCONE_R2_ACCOUNT_ID: 'a', CRUNCHYCONE_R2_BUCKET: 'b' }],
+      's3-custom': ['S3CompatibleProvider', { CRUNCHYCONE_S3_ACCESS_KEY_ID: 'K', CRUNCHYCONE_S3_SECRET_ACCESS_KEY: 'S', CRUNCHYCONE_S3_REGION: 'us-east-1', CRUNCHYCONE_S3_BUCKET: 'b' }],
+      gcp: ['GCPStorageProvider', { CRUNCHYCONE_GCP_PROJECT_ID: 'p', CRUNCHYCONE_GCP_BUCKET: 'b' }],
+      azure: ['AzureStorageProvider', { CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_NAME: 'a', CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_KEY: Buffer.from('a key of sixteen').toString('base64'), CRUNCHYCONE_AZURE_STORAGE_CONTAINER: 'c' }],
+    }
+    // In a child where loading any cloud SDK fails: each type the package reports is built from
+    // its variables, as the class the original builds.
+    const script = `
+      const Module = require('node:module'), resolve = Module._resolveFilename
+      Module._resolveFilename = function (id, ...rest) {
+        if (/^@(aws-sdk|google-cloud|azure)\\//.test(id)) throw new Error('SDK loaded: ' + id)
+        return resolve.call(this, id, ...rest)
+      }
+      const lib = require(${JSON.stringify(path.join(__dirname, '..'))})
+      const ENV = ${JSON.stringify(ENV)}
+      ;(async () => {
+        const out = { types: await lib.getAvailableStorageProviders(), built: {}, ftp: await lib.isStorageProviderAvailable('ftp') }
+        for (const t of out.types) {
+          for (const k of Object.keys(process.env)) if (k.startsWith('CRUNCHYCONE_')) delete process.env[k]
+          Object.assign(process.env, { CRUNCHYCONE_STORAGE_PROVIDER: t }, ENV[t]?.[1])
+          lib.initializeStorageProvider()
+          const p = lib.getStorageProvider()
+          out.built[t] = [p.constructor === lib[ENV[t]?.[0]], await lib.isStorageProviderAvailable(t)]
+        }
+        console.log(JSON.stringify(out))
+      })().catch((e) => { console.error(e.stack); process.exit(1) })`
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    assert.equal(r.status, 0, r.stderr)
+    assert.doesNotMatch(r.stderr, /Unknown storage provider/) // no type fell back to local storage
+    const out = JSON.parse(r.stdout)
+    assert.deepEqual([...out.types].sort(), Object.keys(ENV).sort())
+    for (const t of out.types) assert.deepEqual(out.built[t], [true, true], t)
+    assert.equal(out.ftp, false)
+  })
+
+  it('falls back to LocalStorage, with a warning, for an unknown provider name', () => {
+    const script = `
+      const lib = require(${JSON.stringify(path.join(__dirname, '..'))})
+      process.env.CRUNCHYCONE_STORAGE_PROVIDER = 'FTP'
+      process.env.CRUNCHYCONE_LOCALSTORAGE_PATH = ${JSON.stringify(freshRoot('fallback'))}
+      lib.initializeStorageProvider()
+      console.log(lib.getStorageProvider().constructor === lib.LocalStorageProvider)`
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    assert.equal(r.stdout, 'true\n', r.stderr)
+    assert.equal(r.stderr, 'Unknown storage provider: FTP. Falling back to localstorage.\n')
+  })
+
+  it('passes expiresIn and FileUrlOptions through to the provider', async () => {
+    const calls = []
+    storage.setStorageProvider({
+      getFileUrl: async (...a) => (calls.push(['key', ...a]), 'u1'),
+      getFileUrlByExternalId: async (...a) => (calls.push(['id', ...a]), 'u2'),
+    })
+    try {
+      assert.equal(await storage.getFileUrl('k', 60, { disposition: 'inline' }), 'u1')
+      assert.equal(await storage.getFileUrlByExternalId('e', 120, { disposition: 'attachment' }), 'u2')
+      assert.deepEqual(calls, [['key', 'k', 60, { disposition: 'inline' }], ['id', 'e', 120, { disposition: 'attachment' }]])
+      // A real provider that uses them: S3 signs offline.
+      const lib = require('..')
+      storage.setStorageProvider(new lib.S3CompatibleProvider({ accessKeyId: 'AKID', secretAccessKey: 'S', region: 'us-east-1', bucket: 'b', endpoint: 'http://127.0.0.1:9' }))
+      const u = new URL(await storage.getFileUrl('a.txt', 60, { disposition: 'inline' }))
+      assert.deepEqual([u.searchParams.get('X-Amz-Expires'), u.searchParams.get('response-content-disposition')], ['60', 'inline'])
+    } finally {
+      storage.setStorageProvider(null)
+    }
   })
 
   it('is the same module from ./storage, ./services/storage, the root and ESM', () => {
