@@ -548,8 +548,13 @@ export interface ServeOptions {
   /** Default true: send `ETag` / `Last-Modified`. */
   etag?: boolean
   lastModified?: boolean
-  /** Extra response headers (CORS, for example). */
+  /** Extra response headers (CORS, for example), on every answer. */
   headers?: Record<string, string>
+  /**
+   * `Content-Security-Policy`: a value, or `false` for none. Default: `sandbox; default-src 'none'`
+   * for types a browser would run as a page (HTML, XHTML, SVG, XML), none for others.
+   */
+  contentSecurityPolicy?: string | false
   /** The stream's `timeout` (FileStreamOptions). */
   timeout?: number
   /** Called with the error behind a 4xx/5xx answer (the answer itself says only its status). */

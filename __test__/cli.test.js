@@ -72,6 +72,15 @@ describe('crunchycone-storage CLI', () => {
     assert.deepEqual((await cli(['get', 'media/big.bin', '--range', '-500'], { raw: true })).stdout, big.subarray(big.length - 500))
     assert.deepEqual((await cli(['get', 'media/big.bin', '--range=100-'], { raw: true })).stdout, big.subarray(100))
     assert.deepEqual((await cli(['get', '--external-id', 'notes-1'], { raw: true })).stdout, small)
+    // A device is written to directly; a link is followed, not replaced.
+    assert.equal((await cli(['get', 'docs/notes.txt', '-o', '/dev/null'])).code, 0)
+    fs.writeFileSync(path.join(cwd, 'target.txt'), 'old')
+    fs.symlinkSync('target.txt', path.join(cwd, 'link.txt'))
+    assert.equal((await cli(['get', 'docs/notes.txt', '-o', 'link.txt'])).code, 0)
+    assert.equal(fs.lstatSync(path.join(cwd, 'link.txt')).isSymbolicLink(), true)
+    assert.deepEqual(fs.readFileSync(path.join(cwd, 'target.txt')), small)
+    const nowhere = await cli(['get', 'docs/notes.txt', '-o', 'no/such/dir/f.txt'])
+    assert.deepEqual([nowhere.code, nowhere.stderr], [1, `crunchycone-storage: Cannot write ${path.join(cwd, 'no/such/dir/f.txt')}: no such directory\n`])
   })
 
   it('get: a failed download leaves no file behind', T, async () => {
@@ -119,7 +128,7 @@ describe('crunchycone-storage CLI', () => {
   })
 
   it('bad usage is exit code 2 with one line; --help for every command', T, async () => {
-    for (const args of [['bogus'], ['get'], ['put'], ['get', 'a', '--range', 'x-y'], ['ls', '--limit', '-3'], ['ls', '--frobnicate'], ['visibility', 'a', 'secret'], ['get', 'a', '--provider', 'no such'], ['sync', 'local:', 'env']]) {
+    for (const args of [['bogus'], ['get'], ['put'], ['get', 'a', '--range', 'x-y'], ['get', 'a', '--range', '5-2'], ['serve', '--port', '99999'], ['ls', '--limit', '-3'], ['ls', '--frobnicate'], ['visibility', 'a', 'secret'], ['get', 'a', '--provider', 'no such'], ['sync', 'local:', 'env']]) {
       const r = await cli(args)
       assert.equal(r.code, 2, `${args}: ${r.stderr}`)
       assert.match(r.stderr, /^crunchycone-storage: .+\n$/, args.join(' '))

@@ -138,6 +138,20 @@ function conformance(adapter) {
         assert.equal(await provider.fileExists('aborted/one.bin'), false)
         assert.equal(await provider.findFileByExternalId(id), null)
 
+        // A source that never yields: the abort stops it (destroyed), and the call rejects at once.
+        const silent = new (require('node:stream').Readable)({ read() {} })
+        const late = new AbortController()
+        const hung = provider.uploadFile({ external_id: uniqueId(), key: 'aborted/hung.bin', stream: silent, size: 10, signal: late.signal })
+        setTimeout(() => late.abort(), 50)
+        await assert.rejects(hung, (e) => e === late.signal.reason)
+        assert.equal(silent.destroyed, true)
+        // Aborted while the upload is being started.
+        const early = new AbortController()
+        const starting = provider.uploadFile({ external_id: uniqueId(), key: 'aborted/early.bin', stream: new (require('node:stream').Readable)({ read() {} }), size: 10, signal: early.signal })
+        early.abort()
+        await assert.rejects(starting, (e) => e === early.signal.reason)
+        assert.equal(await provider.fileExists('aborted/early.bin'), false)
+
         const already = AbortSignal.abort()
         await assert.rejects(provider.uploadFile({ external_id: uniqueId(), key: 'aborted/two.bin', buffer: Buffer.from('x'), signal: already }), (e) => e === already.reason)
         assert.equal(await provider.fileExists('aborted/two.bin'), false)

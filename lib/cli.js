@@ -9,13 +9,14 @@ const path = require('node:path')
 const { parseArgs } = require('node:util')
 const { pipeline } = require('node:stream/promises')
 const { Transform } = require('node:stream')
+const crypto = require('node:crypto')
 const { providerFromEnvironment } = require('./environment')
 const { createFileHandler } = require('./serve')
 const { syncStorageProviders } = require('./sync')
 const { generateExternalId } = require('./utils')
 const { version } = require('../package.json')
 
-const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 }
+const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, interrupted: 130 }
 
 class UsageError extends Error {}
 
@@ -116,7 +117,7 @@ Commands:
 ${list}
 
 Every command takes --json (machine-readable output on stdout), --provider SPEC and --help.
-Exit codes: 0 done, 1 failed, 2 bad usage, 3 not found.
+Exit codes: 0 done, 1 failed, 2 bad usage, 3 not found, 130 interrupted (what it wrote is removed).
 
 ${PROVIDERS}
 `
@@ -195,6 +196,7 @@ function progressBar(total, stream = process.stderr) {
     }
     stream.write(`\r${line}\x1b[K`)
   }
+  let ended = false
   return {
     update(n) {
       loaded = n
@@ -203,22 +205,28 @@ function progressBar(total, stream = process.stderr) {
         draw()
       }
     },
-    done() {
-      draw()
-      stream.write('\n')
+    /** Draws the last frame (`complete`) or leaves the line as it is, and ends it. */
+    done(complete = true) {
+      if (ended) return
+      ended = true
+      if (complete) draw()
+      if (complete || last) stream.write('\n')
     },
   }
 }
+
+/** Text from storage (keys, messages) made safe for a terminal or a log: no control characters. */
+const printable = (text) => String(text).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 
 /** Prints `value` as JSON with --json, else `text(value)`. */
 function print(values, value, text) {
   process.stdout.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text(value)}\n`)
 }
 
-function integer(name, value) {
+function integer(name, value, max = Number.MAX_SAFE_INTEGER) {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n > max) throw new UsageError(`--${name} must be an integer from 0 to ${max}, got "${value}"`)
   return n
 }
 
@@ -226,9 +234,21 @@ function integer(name, value) {
 function rangeOf(value) {
   if (value === undefined) return {}
   const m = /^(\d*)-(\d*)$/.exec(value)
-  if (!m || (m[1] === '' && m[2] === '')) throw new UsageError(`--range must be A-B, A- or -N, got "${value}"`)
-  if (m[1] === '') return { suffix: Number(m[2]) }
-  return m[2] === '' ? { start: Number(m[1]) } : { start: Number(m[1]), end: Number(m[2]) }
+  const bad = () => new UsageError(`--range must be A-B (A <= B), A- or -N, got "${value}"`)
+  if (!m || (m[1] === '' && m[2] === '')) throw bad()
+  const [start, end] = [m[1], m[2]].map((d) => (d === '' ? undefined : integer('range', d)))
+  if (start === undefined) return { suffix: end }
+  if (end !== undefined && end < start) throw bad()
+  return end === undefined ? { start } : { start, end }
+}
+
+/** Aborted by Ctrl-C (or SIGTERM), so a transfer stops and removes what it wrote. */
+function interruption() {
+  const controller = new AbortController()
+  const stop = () => controller.abort(Object.assign(new Error('Interrupted'), { code: 'Interrupted' }))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return { signal: controller.signal, release: () => (process.off('SIGINT', stop), process.off('SIGTERM', stop)) }
 }
 
 const notFound = (message) => Object.assign(new Error(message), { code: 'NotFound' })
@@ -236,65 +256,102 @@ const notFound = (message) => Object.assign(new Error(message), { code: 'NotFoun
 // ---- commands --------------------------------------------------------------------------------
 
 async function put(provider, [file], values) {
-  const size = (await fs.promises.stat(file)).size
+  let size
+  try {
+    size = (await fs.promises.stat(file)).size
+  } catch (e) {
+    throw e.code === 'ENOENT' ? notFound(`No such file: ${file}`) : e
+  }
   const bar = progressBar(size)
-  const result = await provider.uploadFile({
-    filePath: file,
-    external_id: values['external-id'] ?? generateExternalId(),
-    key: values.key,
-    filename: path.basename(file),
-    contentType: values['content-type'],
-    public: values.public,
-    onProgress: ({ loaded }) => bar.update(loaded),
-  })
-  bar.done()
-  print(values, result, (r) => `uploaded ${r.key} (${bytes(r.size)}, ${r.contentType}) external_id ${r.external_id}`)
+  const { signal, release } = interruption()
+  try {
+    const result = await provider.uploadFile({
+      filePath: file,
+      external_id: values['external-id'] ?? generateExternalId(),
+      key: values.key,
+      filename: path.basename(file),
+      contentType: values['content-type'],
+      public: values.public,
+      signal,
+      // Only for the bar: without one, the native copy is faster.
+      onProgress: process.stderr.isTTY ? ({ loaded }) => bar.update(loaded) : undefined,
+    })
+    bar.done()
+    print(values, result, (r) => `uploaded ${printable(r.key)} (${bytes(r.size)}, ${printable(r.contentType)}) external_id ${printable(r.external_id)}`)
+  } finally {
+    bar.done(false)
+    release()
+  }
 }
 
 async function get(provider, [key], values) {
   const byId = values['external-id']
   if ((key === undefined) === (byId === undefined)) throw new UsageError('get takes a key or --external-id ID, one of them')
   if (values.json && !values.output) throw new UsageError('get --json needs -o FILE (the file\'s bytes would go to standard output)')
-  const options = rangeOf(values.range)
-  const s = byId === undefined ? await provider.getFileStream(key, options) : await provider.getFileStreamByExternalId(byId, options)
-  const bar = progressBar(s.contentLength)
-  let loaded = 0
-  const count = new Transform({
-    transform(chunk, _, done) {
-      loaded += chunk.length
-      bar.update(loaded)
-      done(null, chunk)
-    },
-  })
+  const { signal, release } = interruption()
+  const options = { ...rangeOf(values.range), signal }
+  let s
+  let bar = { update() {}, done() {} }
   try {
-    if (values.output) {
-      // Written beside the target, then renamed: a failed download leaves no partial file.
-      const target = path.resolve(values.output)
-      const part = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.part`)
+    s = byId === undefined ? await provider.getFileStream(key, options) : await provider.getFileStreamByExternalId(byId, options)
+    bar = progressBar(s.contentLength)
+    let loaded = 0
+    const count = new Transform({
+      transform(chunk, _, done) {
+        loaded += chunk.length
+        bar.update(loaded)
+        done(null, chunk)
+      },
+    })
+    if (values.output) await download(s.stream, count, path.resolve(values.output))
+    else {
       try {
-        await pipeline(s.stream, count, fs.createWriteStream(part, { flags: 'wx' }))
-        await fs.promises.rename(part, target)
+        await pipeline(s.stream, count, process.stdout)
       } catch (e) {
-        await fs.promises.rm(part, { force: true })
-        throw e
+        // A reader that stopped early (`| head`) is not a failure.
+        if (e.code !== 'EPIPE') throw e
       }
-    } else {
-      await pipeline(s.stream, count, process.stdout)
+    }
+    bar.done()
+    if (values.output) {
+      const info = { key: key ?? byId, file: values.output, bytes: loaded, contentType: s.contentType, etag: s.etag, lastModified: s.lastModified, range: s.range }
+      print(values, info, (i) => `saved ${printable(i.file)} (${bytes(i.bytes)}${i.range ? `, bytes ${i.range.start}-${i.range.end} of ${i.range.total}` : ''})`)
     }
   } finally {
-    await s.cleanup()
+    bar.done(false)
+    release()
+    await s?.cleanup()
   }
-  bar.done()
-  if (values.output) {
-    const info = { key: key ?? byId, file: values.output, bytes: loaded, contentType: s.contentType, etag: s.etag, lastModified: s.lastModified, range: s.range }
-    print(values, info, (i) => `saved ${i.file} (${bytes(i.bytes)}${i.range ? `, bytes ${i.range.start}-${i.range.end} of ${i.range.total}` : ''})`)
+}
+
+/**
+ * Writes `stream` through `count` to `target`: a regular file (or a new one) is written beside it
+ * and renamed over it, so a failed download leaves nothing; through a link, beside what it points
+ * at; a device or pipe (`/dev/null`) is written to directly.
+ */
+async function download(stream, count, target) {
+  let real = target
+  try {
+    real = await fs.promises.realpath(target)
+    if (!(await fs.promises.stat(real)).isFile()) return await pipeline(stream, count, fs.createWriteStream(real))
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e
+  }
+  const part = path.join(path.dirname(real), `.${path.basename(real)}.${crypto.randomBytes(6).toString('hex')}.part`)
+  try {
+    await pipeline(stream, count, fs.createWriteStream(part, { flags: 'wx' }))
+    await fs.promises.rename(part, real)
+  } catch (e) {
+    await fs.promises.rm(part, { force: true })
+    if (e.code === 'ENOENT') throw new Error(`Cannot write ${target}: no such directory`)
+    throw e
   }
 }
 
 const listing = (r) =>
   r.files.length === 0
     ? '(no files)'
-    : r.files.map((f) => `${bytes(f.size).padStart(10)}  ${f.lastModified ? f.lastModified.toISOString() : '-'.padEnd(24)}  ${f.key}`).join('\n') + (r.hasMore ? '\n(more: use --limit)' : '')
+    : r.files.map((f) => `${bytes(f.size).padStart(10)}  ${f.lastModified ? f.lastModified.toISOString() : '-'.padEnd(24)}  ${printable(f.key)}`).join('\n') + (r.hasMore ? '\n(more: use --limit)' : '')
 
 async function ls(provider, _, values) {
   print(values, await provider.listFiles({ prefix: values.prefix, limit: integer('limit', values.limit) }), listing)
@@ -354,9 +411,10 @@ async function sync(_, [from, to], values) {
 }
 
 async function serve(provider, _, values) {
-  const port = integer('port', values.port) ?? 8080
+  const port = integer('port', values.port, 65535) ?? 8080
   const host = values.host ?? '127.0.0.1'
-  const server = http.createServer(createFileHandler(provider, { onError: (e) => e.code !== 'NotFound' && process.stderr.write(`crunchycone-storage: ${e.message}\n`) }))
+  const onError = (e) => e.code !== 'NotFound' && e.code !== 'InvalidKey' && process.stderr.write(`crunchycone-storage: ${printable(e.message)}\n`)
+  const server = http.createServer(createFileHandler(provider, { onError }))
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, resolve)
@@ -405,10 +463,10 @@ async function main(argv) {
     const provider = name === 'sync' ? undefined : providerOf(values.provider)
     return (await command.run(provider, positionals, values)) ?? EXIT.ok
   } catch (e) {
-    const message = String(e?.message ?? e).split('\n')[0]
-    process.stderr.write(`crunchycone-storage: ${message}\n`)
+    process.stderr.write(`crunchycone-storage: ${printable(String(e?.message ?? e).split('\n')[0])}\n`)
     if (e instanceof UsageError) return EXIT.usage
-    return e?.code === 'NotFound' || e?.code === 'ENOENT' ? EXIT.notFound : EXIT.failed
+    if (e?.code === 'Interrupted') return EXIT.interrupted
+    return e?.code === 'NotFound' ? EXIT.notFound : EXIT.failed
   }
 }
 

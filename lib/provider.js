@@ -45,6 +45,20 @@ function checkUploadOptions({ signal, onProgress } = {}) {
 // With progress or a signal, a buffer goes in pieces of this size, so both are heard mid-way.
 const PIECE = 4 << 20
 
+/** Reads a Node or Web stream chunk by chunk: `next()`, and `stop(reason)` that ends it at once. */
+function chunksOf(source) {
+  if (typeof source.getReader === 'function') {
+    const reader = source.getReader()
+    return { next: () => reader.read(), stop: (reason) => reader.cancel(reason).catch(() => {}) }
+  }
+  const it = source[Symbol.asyncIterator]()
+  return {
+    next: () => it.next(),
+    // destroy() settles a pending read; return() would wait behind it.
+    stop: (reason) => (typeof source.destroy === 'function' ? source.destroy(reason) : it.return?.().catch(() => {})),
+  }
+}
+
 /**
  * Sends the source into a native upload and finishes it; on failure or abort it aborts the upload
  * (removing what it wrote) and throws `describe(cause)`, or the signal's reason. `onProgress({
@@ -62,10 +76,12 @@ async function sendUpload(upload, options, describe) {
       const onAbort = () => reject(signal.reason)
       signal.addEventListener('abort', onAbort, { once: true })
       stopAbort = () => signal.removeEventListener('abort', onAbort)
+      // Aborted while the upload was being started: no event will come.
+      if (signal.aborted) onAbort()
     })
     aborted?.catch(() => {})
     const race = (p) => (aborted ? Promise.race([p, aborted]) : p)
-    const total = buffer ? buffer.length : filePath && watched ? (await fs.promises.stat(filePath)).size : options.size
+    const total = buffer ? toBuffer(buffer).length : filePath && watched ? (await fs.promises.stat(filePath)).size : options.size
     let loaded = 0
     const write = async (chunk) => {
       signal?.throwIfAborted()
@@ -79,12 +95,14 @@ async function sendUpload(upload, options, describe) {
     else if (filePath && !watched) await upload.copyFrom(path.resolve(filePath))
     else {
       const source = filePath ? fs.createReadStream(filePath, { highWaterMark: 1 << 20 }) : stream
-      const chunks = source[Symbol.asyncIterator]()
+      const chunks = chunksOf(source)
+      let done = false
       try {
         for (let next = await race(chunks.next()); !next.done; next = await race(chunks.next())) await write(toBuffer(next.value))
+        done = true
       } finally {
-        // Not awaited: a source that never answers must not hold up the failure.
-        chunks.return?.().catch(() => {})
+        // On failure or abort the source is stopped at once, even one waiting for data.
+        if (!done) chunks.stop(signal?.aborted ? signal.reason : undefined)
       }
     }
     signal?.throwIfAborted()

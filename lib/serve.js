@@ -36,12 +36,29 @@ function entityTags(header) {
   return header.match(/(?:W\/)?"[^"]*"/g) ?? []
 }
 const opaque = (tag) => tag.replace(/^W\//, '')
-const weakMatch = (tags, etag) => etag !== undefined && (tags === '*' || tags.some((t) => opaque(t) === opaque(etag)))
-const strongMatch = (tags, etag) =>
-  etag !== undefined && (tags === '*' || (!etag.startsWith('W/') && tags.some((t) => t === etag)))
+// `*` matches any current file, tagged or not.
+const weakMatch = (tags, etag) => tags === '*' || (etag !== undefined && tags.some((t) => opaque(t) === opaque(etag)))
+const strongMatch = (tags, etag) => tags === '*' || (etag !== undefined && !etag.startsWith('W/') && tags.some((t) => t === etag))
 
+/** A stored value usable as a header value, or undefined (metadata is not to be trusted). */
+const headerSafe = (v) => (typeof v === 'string' && /^[\t\x20-\x7e]*$/.test(v) && v.trim() !== '' ? v : undefined)
+
+// Types a browser would run as a page on the serving origin: sandboxed unless the caller says not.
+const ACTIVE = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml)\b/i
+
+// The three date forms HTTP allows (RFC 9110 §5.6.7); anything else is no date, and ignored.
+const HTTP_DATE = [
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/,
+  /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d\d-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d\d \d\d:\d\d:\d\d GMT$/,
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}$/,
+]
 /** An HTTP date in whole seconds, or NaN. */
-const httpSeconds = (header) => Math.floor(Date.parse(header) / 1000)
+function httpSeconds(header) {
+  if (typeof header !== 'string' || !HTTP_DATE.some((form) => form.test(header.trim()))) return NaN
+  const trimmed = header.trim()
+  // asctime has no zone: it is GMT.
+  return Math.floor(Date.parse(/GMT$/.test(trimmed) ? trimmed : `${trimmed} GMT`) / 1000)
+}
 
 /** `key`'s last segment, or `filename`, as a Content-Disposition value safe in any header. */
 function contentDisposition(type, filename) {
@@ -56,7 +73,11 @@ function contentDisposition(type, filename) {
 }
 
 /** An ETag header value: a provider's tag, quoted when it is not already. */
-const quoted = (etag) => (etag == null ? undefined : /^(W\/)?".*"$/.test(etag) ? etag : `"${String(etag).replace(/"/g, '')}"`)
+function quoted(etag) {
+  const tag = headerSafe(etag == null ? undefined : String(etag))
+  if (tag === undefined) return undefined
+  return /^(W\/)?"[^"]*"$/.test(tag) ? tag : `"${tag.replace(/"/g, '')}"`
+}
 
 /**
  * What to answer: `{ status, headers, result? }`, where `result` is the open FileStreamResult whose
@@ -64,9 +85,10 @@ const quoted = (etag) => (etag == null ? undefined : /^(W\/)?".*"$/.test(etag) ?
  * `request`: `{ method, header(name) }`.
  */
 async function answer(provider, key, request, options = {}) {
+  const extra = options.headers ?? {}
   const plain = (status, headers = {}) => {
     const text = STATUS_CODES[status]
-    return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(text.length), ...headers }, text }
+    return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(text.length), ...headers, ...extra }, text }
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, { Allow: 'GET, HEAD' })
   const open = (range) => {
@@ -78,71 +100,86 @@ async function answer(provider, key, request, options = {}) {
     options.onError?.(e)
     return plain(ERROR_STATUS[e?.code] ?? 500)
   }
-  const unsatisfiable = async () => {
-    // The size for `Content-Range: bytes */size` comes from opening the whole file.
-    let whole
-    try {
-      whole = await open({})
-    } catch (e) {
-      return failed(e)
-    }
-    await whole.cleanup()
-    return plain(416, { 'Content-Range': `bytes */${whole.contentLength ?? 0}`, 'Accept-Ranges': 'bytes' })
-  }
 
   let range = parseRange(request.header('range'))
-  if (range?.unsatisfiable) return unsatisfiable()
+  // A range no file can satisfy is answered 416 only after the preconditions (RFC 9110 §13.2.2),
+  // which need the file: it is opened whole.
+  let unsatisfiable = range?.unsatisfiable === true
   let result
   try {
-    result = await open(range)
+    result = await open(unsatisfiable ? undefined : range)
   } catch (e) {
-    if (e?.code === 'InvalidRange' && range) return unsatisfiable()
-    return failed(e)
+    if (e?.code !== 'InvalidRange' || !range) return failed(e)
+    unsatisfiable = true
+    try {
+      result = await open(undefined)
+    } catch (e2) {
+      return failed(e2)
+    }
   }
   try {
-    const etag = quoted(result.etag)
-    const modified = result.lastModified ? Math.floor(result.lastModified.getTime() / 1000) : undefined
-    const validators = {}
-    if (etag && options.etag !== false) validators.ETag = etag
-    if (result.lastModified && options.lastModified !== false) validators['Last-Modified'] = result.lastModified.toUTCString()
-    const cacheControl = options.cacheControl === undefined ? result.providerSpecific?.cacheControl : options.cacheControl
-    if (cacheControl) validators['Cache-Control'] = cacheControl
+    const validatorsOf = (r) => {
+      const etag = quoted(r.etag)
+      const modified = r.lastModified ? Math.floor(r.lastModified.getTime() / 1000) : undefined
+      const headers = {}
+      if (etag && options.etag !== false) headers.ETag = etag
+      if (r.lastModified && options.lastModified !== false) headers['Last-Modified'] = r.lastModified.toUTCString()
+      const cacheControl = options.cacheControl === undefined ? headerSafe(r.providerSpecific?.cacheControl) : options.cacheControl
+      if (cacheControl) headers['Cache-Control'] = cacheControl
+      return { etag, modified, headers }
+    }
+    let v = validatorsOf(result)
 
     // RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since; If-None-Match, else If-Modified-Since.
     const ifMatch = request.header('if-match')
     const ifUnmodifiedSince = httpSeconds(request.header('if-unmodified-since'))
-    if (ifMatch !== undefined ? !strongMatch(entityTags(ifMatch), etag) : modified !== undefined && modified > ifUnmodifiedSince) {
+    if (ifMatch !== undefined ? !strongMatch(entityTags(ifMatch), v.etag) : v.modified !== undefined && v.modified > ifUnmodifiedSince) {
       await result.cleanup()
-      return plain(412, validators)
+      return plain(412, v.headers)
     }
     const ifNoneMatch = request.header('if-none-match')
     const ifModifiedSince = httpSeconds(request.header('if-modified-since'))
-    if (ifNoneMatch !== undefined ? weakMatch(entityTags(ifNoneMatch), etag) : modified !== undefined && modified <= ifModifiedSince) {
+    if (ifNoneMatch !== undefined ? weakMatch(entityTags(ifNoneMatch), v.etag) : v.modified !== undefined && v.modified <= ifModifiedSince) {
       await result.cleanup()
-      return { status: 304, headers: validators }
+      return { status: 304, headers: { ...v.headers, ...extra } }
     }
     // If-Range: the range only if the file is still the one the client has (strong comparison,
     // or the exact Last-Modified); otherwise the whole file.
-    const ifRange = request.header('if-range')
+    const ifRange = request.header('if-range')?.trim()
     if (range && ifRange !== undefined) {
-      const same = /^(W\/)?"/.test(ifRange.trim()) ? strongMatch([ifRange.trim()], etag) : modified !== undefined && modified === httpSeconds(ifRange)
+      const same = /^(W\/)?"/.test(ifRange) ? strongMatch([ifRange], v.etag) : v.modified !== undefined && v.modified === httpSeconds(ifRange)
       if (!same) {
         range = undefined
-        await result.cleanup()
-        result = await open(undefined)
+        if (unsatisfiable) unsatisfiable = false // the whole file is already open
+        else {
+          await result.cleanup()
+          result = await open(undefined)
+          v = validatorsOf(result)
+        }
       }
     }
+    if (unsatisfiable) {
+      await result.cleanup()
+      return plain(416, { 'Content-Range': `bytes */${result.contentLength ?? 0}`, 'Accept-Ranges': 'bytes' })
+    }
 
+    const contentType = headerSafe(result.contentType) ?? 'application/octet-stream'
     const headers = {
-      ...validators,
+      ...v.headers,
       'Accept-Ranges': 'bytes',
-      'Content-Type': result.contentType,
+      'Content-Type': contentType,
       'Content-Length': String(result.contentLength ?? 0),
       'X-Content-Type-Options': 'nosniff',
     }
+    if (options.contentSecurityPolicy !== false && (options.contentSecurityPolicy || ACTIVE.test(contentType))) {
+      headers['Content-Security-Policy'] = options.contentSecurityPolicy || "sandbox; default-src 'none'"
+    }
     if (result.isPartialContent) headers['Content-Range'] = `bytes ${result.range.start}-${result.range.end}/${result.range.total}`
-    if (options.disposition) headers['Content-Disposition'] = contentDisposition(options.disposition, options.filename ?? key.split('/').pop())
-    Object.assign(headers, options.headers)
+    if (options.disposition) {
+      const name = options.filename ?? (options.byExternalId ? result.providerSpecific?.key ?? key : key).split('/').pop()
+      headers['Content-Disposition'] = contentDisposition(options.disposition, name)
+    }
+    Object.assign(headers, extra)
     const status = result.isPartialContent ? 206 : 200
     if (request.method === 'HEAD') {
       await result.cleanup()
@@ -171,7 +208,15 @@ async function serveFile(provider, key, req, res, options = {}) {
   try {
     const a = await answer(provider, key, { method: req.method, header }, { ...options, signal: gone.signal, responseType: 'node' })
     if (res.destroyed) return a.result?.cleanup()
-    res.writeHead(a.status, a.headers)
+    try {
+      res.writeHead(a.status, a.headers)
+    } catch (e) {
+      // A header the caller gave (options.headers) that Node refuses.
+      await a.result?.cleanup()
+      options.onError?.(e)
+      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' })
+      return res.end(STATUS_CODES[500])
+    }
     if (!a.result) return res.end(req.method === 'HEAD' ? undefined : a.text)
     try {
       await pipeline(a.result.stream, res)
@@ -196,12 +241,19 @@ function createFileHandler(provider, options = {}) {
   return function handle(req, res) {
     let key
     try {
-      key = options.key ? options.key(req) : decodeURIComponent(new URL(req.url, 'http://x').pathname.slice(1))
+      // The path as sent: a URL parser would resolve `..` and `//` before the key check, past any
+      // path-based rule in front of this handler.
+      const raw = req.url.split('?', 1)[0]
+      if (!options.key && !raw.startsWith('/')) throw new Error('not a path')
+      key = options.key ? options.key(req) : decodeURIComponent(raw.slice(1))
     } catch {
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' })
       return res.end(STATUS_CODES[400])
     }
-    return serveFile(provider, key, req, res, options)
+    return serveFile(provider, key, req, res, options).catch((e) => {
+      options.onError?.(e)
+      res.destroy()
+    })
   }
 }
 
@@ -213,7 +265,12 @@ async function toResponse(provider, key, request, options = {}) {
     responseType: 'web',
   })
   const body = a.result ? a.result.stream : a.status === 304 || request.method === 'HEAD' ? null : a.text
-  return new Response(body, { status: a.status, headers: a.headers })
+  try {
+    return new Response(body, { status: a.status, headers: a.headers })
+  } catch (e) {
+    await a.result?.cleanup()
+    throw e
+  }
 }
 
 module.exports = { serveFile, createFileHandler, toResponse, parseRange }

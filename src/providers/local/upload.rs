@@ -158,10 +158,14 @@ impl NativeUpload {
         .await?)
     }
 
+    /// Removes the partial file, after a write in flight has finished (it holds the upload).
     #[napi]
-    pub fn abort(&self) {
-        if let Ok(mut guard) = self.inner.try_lock() {
-            guard.take();
-        }
+    pub async fn abort(&self) -> napi::Result<()> {
+        let inner = self.inner.clone();
+        Ok(blocking(move || {
+            drop(inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take());
+            Ok(())
+        })
+        .await?)
     }
 }
