@@ -11,7 +11,7 @@ const crypto = require('node:crypto')
 const { Readable } = require('node:stream')
 const { conformance } = require('./conformance')
 const { startFaultProxy } = require('./helpers/faultproxy')
-const { pattern, collect, uniqueId, webStreamOf, withEnv, presignedStringToSign } = require('./helpers/util')
+const { pattern, collect, uniqueId, webStreamOf, withEnv, presignedStringToSign, peakRss, resetPeakRss } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { S3CompatibleProvider } = lib
@@ -359,16 +359,10 @@ describe('s3: against moto', () => {
       },
     })
     global.gc?.()
-    const before = process.memoryUsage().rss
-    let peak = before
-    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
-    let r
-    try {
-      r = await provider.uploadFile({ external_id: uniqueId(), stream: source, key: 'multipart/256.bin' })
-    } finally {
-      clearInterval(timer)
-    }
-    const growth = (peak - before) / MiB
+    resetPeakRss()
+    const before = peakRss()
+    const r = await provider.uploadFile({ external_id: uniqueId(), stream: source, key: 'multipart/256.bin' })
+    const growth = (peakRss() - before) / MiB
     assert.ok(growth < 48, `RSS grew ${growth.toFixed(1)} MiB during a 256 MiB upload`)
     assert.equal(r.size, total)
     assert.match(r.etag, /-32"$/, 'a multipart ETag of 32 parts of 8 MiB')
@@ -550,8 +544,8 @@ describe('s3: against moto', () => {
     const { key } = await provider.uploadFile({ external_id: uniqueId(), buffer: data, key: 'faults/stall.bin' })
     proxy.set({ body: { mode: 'stall', after: 256 * 1024 } })
     try {
-      const s = await provider.getFileStream(key, { timeout: 300 })
-      await assert.rejects(collect(s.stream), { code: 'Timeout' })
+      const s = await provider.getFileStream(key, { timeout: 3000 })
+      await assert.rejects(collect(s.stream), { code: 'Timeout', message: 'File stream request timeout after 3000ms' })
       const controller = new AbortController()
       const t = await provider.getFileStream(key, { signal: controller.signal, responseType: 'web' })
       const reader = t.stream.getReader()

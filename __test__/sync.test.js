@@ -6,7 +6,9 @@ const { describe, it, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
 const { freshRoot, localProvider } = require('./helpers/local')
+const { Transform } = require('node:stream')
 const { pattern, collect } = require('./helpers/util')
+const { startFaultProxy } = require('./helpers/faultproxy')
 const emulators = require('../scripts/emulators')
 const { syncStorageProviders, verifySyncedFile, getSyncStatus } = require('crunchycone-storage/storage/sync')
 const { S3CompatibleProvider } = require('..')
@@ -163,16 +165,36 @@ describe('sync from a local store to S3 (moto)', () => {
   after(() => server?.stop())
 
   it('streams files across providers, byte-exact, larger ones in parts', async () => {
-    const source = localProvider(freshRoot('sync-s3'))
-    const big = pattern(12 * MiB + 7, 4)
-    await source.uploadFile({ external_id: 'big', buffer: big, key: 'big/file.bin', metadata: { kind: 'big' } })
-    await source.uploadFile({ external_id: 'small', buffer: Buffer.from('small'), key: 'small.txt' })
-    const destination = new S3CompatibleProvider({ accessKeyId: 'k', secretAccessKey: 's', region: 'us-east-1', bucket: 'sync-bucket', endpoint: server.endpoint })
-    const r = await syncStorageProviders({ source, destination, direction: 'one-way' })
-    assert.deepEqual([r.success, r.summary.copied], [true, 2])
-    assert.deepEqual(await read(destination, 'big'), big)
-    const found = await destination.findFileByExternalId('big')
-    assert.deepEqual([found.key, found.metadata.kind, found.metadata._original_size], ['big/file.bin', 'big', String(big.length)])
-    assert.deepEqual((await verifySyncedFile('small', source, destination)).differences, [])
+    const proxy = await startFaultProxy(server.endpoint)
+    try {
+      const source = localProvider(freshRoot('sync-s3'))
+      const big = pattern(40 * MiB + 7, 4) // 6 parts of 8 MiB
+      await source.uploadFile({ external_id: 'big', buffer: big, key: 'big/file.bin', metadata: { kind: 'big' } })
+      await source.uploadFile({ external_id: 'small', buffer: Buffer.from('small'), key: 'small.txt' })
+      // How much of the big file the sync has read when its first part reaches the server: a
+      // streamed copy has read about one part, a buffered one all of it.
+      let taken = 0
+      let takenAtFirstPart
+      const open = source.getFileStreamByExternalId.bind(source)
+      source.getFileStreamByExternalId = async (id, o) => {
+        const r = await open(id, o)
+        if (id === 'big') r.stream = r.stream.pipe(new Transform({ transform: (c, _, cb) => cb(null, ((taken += c.length), c)) }))
+        return r
+      }
+      const isPart = (req) => req.method === 'PUT' && /[?&]partNumber=/.test(req.url)
+      proxy.set({ failing: { times: Infinity, match: (req) => (takenAtFirstPart === undefined && isPart(req) && (takenAtFirstPart = taken), false) } })
+      const destination = new S3CompatibleProvider({ accessKeyId: 'k', secretAccessKey: 's', region: 'us-east-1', bucket: 'sync-bucket', endpoint: proxy.endpoint })
+      const r = await syncStorageProviders({ source, destination, direction: 'one-way' })
+      assert.deepEqual([r.success, r.summary.copied], [true, 2])
+      assert.deepEqual(await read(destination, 'big'), big)
+      assert.equal((await read(destination, 'small')).toString(), 'small')
+      assert.equal(proxy.requests.filter(isPart).length, 6)
+      assert.ok(takenAtFirstPart < 24 * MiB, `${takenAtFirstPart} bytes read before the first part was sent`)
+      const found = await destination.findFileByExternalId('big')
+      assert.deepEqual([found.key, found.metadata.kind, found.metadata._original_size], ['big/file.bin', 'big', String(big.length)])
+      assert.deepEqual((await verifySyncedFile('small', source, destination)).differences, [])
+    } finally {
+      await proxy.close()
+    }
   })
 })

@@ -1,5 +1,6 @@
 'use strict'
 const crypto = require('node:crypto')
+const fs = require('node:fs')
 const { Readable } = require('node:stream')
 
 /** Deterministic pseudo-random bytes, so a wrong offset shows up as wrong content. */
@@ -108,4 +109,12 @@ function presignedStringToSign(url, vendor, host = new URL(url).host) {
   return { toSign: [param('Algorithm'), param('Date'), scope.join('/'), digest].join('\n'), scope, signature: param('Signature') }
 }
 
-module.exports = { pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages, presignedStringToSign }
+/**
+ * The process's peak RSS since `resetPeakRss()` (the kernel's VmHWM: no sampling, so no peak is
+ * missed). Linux only.
+ */
+const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024
+/** Restarts the kernel's peak RSS from the current RSS. */
+const resetPeakRss = () => fs.writeFileSync('/proc/self/clear_refs', '5')
+
+module.exports = { peakRss, resetPeakRss, pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages, presignedStringToSign }
