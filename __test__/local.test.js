@@ -329,6 +329,18 @@ describe('local: review fixes', () => {
     assert.equal(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8'), 'TOP SECRET')
   })
 
+  it('lists, searches and looks up nothing through links', async () => {
+    // The outside directory holds a valid file and sidecar: followed links would show them.
+    fs.writeFileSync(path.join(outside, 'secret.txt.json'), JSON.stringify({ external_id: 'outside-id', key: 'secret.txt', contentType: 'text/plain', size: 10, lastModified: new Date().toISOString(), url: '/files/secret.txt', visibility: 'private' }, null, 2))
+    await provider.uploadFile({ external_id: 'inside-id', key: 'in/secret-inside.txt', buffer: Buffer.from('inside') })
+    const keys = (await provider.listFiles({ limit: 1000 })).files.map((f) => f.key)
+    assert.ok(keys.includes('in/secret-inside.txt'), String(keys))
+    assert.deepEqual(keys.filter((k) => k.startsWith('link/') || k === 'file-link.txt'), [])
+    assert.deepEqual((await provider.searchFiles({ query: 'secret' })).files.map((f) => f.key), ['in/secret-inside.txt'])
+    assert.equal(await provider.findFileByExternalId('outside-id'), null)
+    fs.rmSync(path.join(outside, 'secret.txt.json'))
+  })
+
   it('never serves, deletes or rewrites a metadata file through key methods', async () => {
     await provider.uploadFile({ external_id: 'meta-doc', key: 'm/doc', buffer: Buffer.from('doc') })
     const refused = { code: 'InvalidKey', message: /metadata of another file/ }

@@ -113,6 +113,21 @@ describe('stream resources', () => {
     assert.equal(after, before, `new descriptors: ${describeFds().filter((d) => !listed.includes(d)).join(', ')}`)
   })
 
+  it('streams share the read-ahead budget: chunks shrink as more streams are open', async () => {
+    // 32 MiB shared: one stream reads 1 MiB chunks; each of 64 open streams a quarter of its share.
+    const firstChunk = async (s) => {
+      for await (const chunk of s.stream) {
+        await s.cleanup()
+        return chunk.byteLength
+      }
+    }
+    await provider.uploadFile({ external_id: 'budget', key: 'budget/file.bin', buffer: crypto.randomBytes(4 * MiB) })
+    assert.equal(await firstChunk(await provider.getFileStream('budget/file.bin')), MiB)
+    const many = await Promise.all(Array.from({ length: 64 }, () => provider.getFileStream('budget/file.bin')))
+    const sizes = await Promise.all(many.map(firstChunk))
+    assert.ok(sizes.every((n) => n <= 128 * 1024 && n >= 64 * 1024), String(sizes))
+  })
+
   it('cleanup(), cancel and results dropped unread all give their descriptors back', async () => {
     const before = openFds()
     for (let i = 0; i < 100; i++) {

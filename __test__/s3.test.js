@@ -175,6 +175,18 @@ describe('s3: against moto', () => {
     assert.deepEqual(listed.filter((k) => k.startsWith('.crunchycone-storage')), [])
   })
 
+  it('finds by external id from its index entry, without listing the bucket', async () => {
+    const id = uniqueId()
+    const { key } = await provider.uploadFile({ external_id: id, buffer: Buffer.from('indexed'), key: 'indexed/one.txt' })
+    const mark = proxy.requests.length
+    assert.equal((await provider.findFileByExternalId(id)).key, key)
+    assert.equal((await collect((await provider.getFileStreamByExternalId(id)).stream)).toString(), 'indexed')
+    const sent = proxy.requests.slice(mark).map((q) => `${q.method} ${decodeURIComponent(q.url).replace(/^\/[^/]+/, '')}`)
+    assert.deepEqual(sent.filter((q) => q.includes('list-type')), [], 'no listing')
+    // Each lookup: the index entry, then the object it names (whose metadata confirms the id).
+    assert.deepEqual(sent, [`GET /.crunchycone-storage/external-ids/${id}`, `HEAD /${key}`, `GET /.crunchycone-storage/external-ids/${id}`, `GET /${key}`])
+  })
+
   it('finds by external id through a stale index entry', async () => {
     const id = uniqueId()
     await provider.uploadFile({ external_id: id, buffer: Buffer.from('one'), key: 'stale/one.txt' })
