@@ -100,6 +100,37 @@ describe('sync between two local stores', () => {
     assert.equal(await third.fileExistsByExternalId('orphan'), false)
   })
 
+  it('copies only what the filter selects', async () => {
+    const source = await seeded()
+    const cases = [
+      [{ prefix: 'docs/' }, ['s-1', 's-3']],
+      [{ externalIds: ['s-2', 's-3'] }, ['s-2', 's-3']],
+      [{ contentTypePrefix: 'text/' }, ['s-1', 's-3']],
+      [{ minSize: 4 }, ['s-2', 's-3']],
+      [{ maxSize: 3 }, ['s-1']],
+    ]
+    for (const [filter, ids] of cases) {
+      const destination = localProvider(freshRoot('sync-filter'))
+      const r = await syncStorageProviders({ source, destination, direction: 'one-way', filter })
+      assert.deepEqual(r.details.map((d) => d.external_id).sort(), ids, JSON.stringify(filter))
+      assert.deepEqual((await destination.listFiles({})).files.map((f) => f.external_id).sort(), ids, JSON.stringify(filter))
+    }
+  })
+
+  it('counts two-way skips, and an onError that throws stops nothing', async () => {
+    const source = await seeded()
+    const destination = localProvider(freshRoot('sync-dst'))
+    await syncStorageProviders({ source, destination, direction: 'one-way' })
+    await destination.uploadFile({ external_id: 'd-9', buffer: Buffer.from('dest only'), key: 'd/9.txt' })
+    const again = await syncStorageProviders({ source, destination, direction: 'two-way' })
+    assert.deepEqual([again.summary.copied, again.summary.skipped], [1, 3])
+    const dead = new S3CompatibleProvider({ accessKeyId: 'k', secretAccessKey: 's', region: 'us-east-1', bucket: 'b', endpoint: 'http://127.0.0.1:9' })
+    let calls = 0
+    const r = await syncStorageProviders({ source, destination: dead, direction: 'one-way', onError: () => { calls++; throw new Error('handler broke') } })
+    // (The two-way sync brought d-9 back to the source: four files.)
+    assert.deepEqual([r.success, r.summary.errors, calls], [false, 4, 4])
+  })
+
   it('reports a failing destination per file, and says the sync failed', async () => {
     const source = await seeded()
     const dead = new S3CompatibleProvider({ accessKeyId: 'k', secretAccessKey: 's', region: 'us-east-1', bucket: 'b', endpoint: 'http://127.0.0.1:9' })
