@@ -1,5 +1,5 @@
 'use strict'
-// The original's `./auth` helpers (spec §2.6): where the CrunchyCone API key, URL and project id come
+// The original's `./auth` helpers: where the CrunchyCone API key, URL and project id come
 // from. `crunchycone.toml` is read by the native side (src/providers/crunchycone/config.rs), with the
 // rules the provider itself uses; the OS keychain through `keytar` when the application has it
 // installed (it is optional, as in the original).

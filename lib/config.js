@@ -1,5 +1,5 @@
 'use strict'
-// initializeStorageProvider (spec §2.1) and the module-level provider it sets: the provider and
+// initializeStorageProvider and the module-level provider it sets: the provider and
 // its configuration chosen from CRUNCHYCONE_* environment variables, as the original reads them.
 
 const { providerFromEnvironment } = require('./environment')
@@ -20,7 +20,7 @@ function initializeStorageProvider() {
   setStorageProvider(providerFromEnvironment())
 }
 
-// The original's module-level helpers (spec §2.2): each calls the current provider. The URL helpers
+// The original's module-level helpers: each calls the current provider. The URL helpers
 // also pass `FileUrlOptions` on (the original's dropped them).
 const current = () => getStorageProvider()
 const uploadFile = async (options) => current().uploadFile(options)

@@ -97,7 +97,7 @@ const FROM_ENV = {
     const timeout = process.env.CRUNCHYCONE_TIMEOUT ? parseInt(process.env.CRUNCHYCONE_TIMEOUT, 10) : undefined
     return new CrunchyConeProvider({ apiUrl, apiKey, projectId, timeout: Number.isNaN(timeout) ? undefined : timeout })
   },
-  // The original read no variables for these and stored files on local disk instead (spec §7.3.1);
+  // The original read no variables for these and stored files on local disk instead (a defect);
   // these names are this library's (README, "Configuration from the environment").
   gcp() {
     const [projectId, bucket] = required(['CRUNCHYCONE_GCP_PROJECT_ID', 'CRUNCHYCONE_GCP_BUCKET'])

@@ -1,5 +1,5 @@
 'use strict'
-// The original's `./storage/sync` (spec §2.5): copying files between two providers by external id.
+// The original's `./storage/sync`: copying files between two providers by external id.
 // It only orchestrates provider methods. Fixed defects (README, "Compatibility notes"): files are
 // streamed from one provider to the other instead of held in memory, listings page with
 // continuationToken, an overwrite removes the destination's old copy when its key differs, two-way
@@ -135,7 +135,7 @@ function report(options, error) {
   } catch {}
 }
 
-/** Copies the source's files to the destination (and back, two-way); see spec §2.5. */
+/** Copies the source's files to the destination (and back, two-way), as the original does. */
 async function syncStorageProviders(options) {
   const { source, destination, filter, direction = 'one-way', dryRun = false, deleteOrphaned = false } = options
   const started = Date.now()
@@ -204,7 +204,7 @@ async function syncStorageProviders(options) {
   }
 }
 
-/** Compares a synced file on both sides; see spec §2.5 for the messages. */
+/** Compares a synced file on both sides; with the original's messages. */
 async function verifySyncedFile(externalId, source, destination) {
   const [a, b] = await Promise.all([source.findFileByExternalId(externalId), destination.findFileByExternalId(externalId)])
   if (!a || !b) return { matched: false, differences: ['File not found in one or both providers'] }

@@ -1,5 +1,5 @@
 'use strict'
-// The original's validation and key utilities (spec §2.3, §2.4), exported from `./storage`. They are
+// The original's validation and key utilities, exported from `./storage`. They are
 // plain JS on purpose: they are defined by Node's own semantics (`path.extname`, `toFixed`, local
 // time), which the original used and which Rust would have to imitate. Fixed defects (README,
 // "Compatibility notes"): generated keys sanitize the user id and extension, thumbnail and backup

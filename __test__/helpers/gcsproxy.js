@@ -1,6 +1,6 @@
 'use strict'
 // What fake-gcs-server (1.54) lacks of GCS's XML API, added in front of it so the GCS client runs
-// unchanged (see ../shared/reference/emulators.md §7):
+// unchanged:
 //   - a plain object PUT is only accepted on fake-gcs-server's signed-upload path, so the proxy adds
 //     `X-Goog-Algorithm` to it, and copies the JSON answer's etag and generation into the headers
 //     GCS sends;

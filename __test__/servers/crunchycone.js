@@ -1,6 +1,6 @@
 'use strict'
 // A local CrunchyCone storage API server for the tests (and the benchmark), written from the
-// endpoint table of the original's spec (§4.3): file records, the descriptor → presigned upload →
+// endpoint table of the original's CrunchyCone storage API: file records, the descriptor → presigned upload →
 // complete flow, signed download URLs that serve bytes with Range / ETag / Last-Modified /
 // Accept-Ranges and 206 / 416, visibility, paged listing, lookups by external id, API-key checks
 // (401) and JSON error bodies `{error, message, details}`. Bytes live in files on disk.

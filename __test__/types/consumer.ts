@@ -58,7 +58,7 @@ async function main(controller: AbortController): Promise<void> {
   const status: FileVisibilityStatus = await provider.getFileVisibilityByExternalId('ext_1')
   const many: FileVisibilityResult[] | undefined = await provider.setMultipleFileVisibility?.([uploaded.key], 'public')
 
-  // The seed's examples.
+  // The examples of the streaming interface's documentation.
   if (provider.getFileStream) {
     const streamResult = await provider.getFileStream('my-file.pdf')
     await pipeline(streamResult.stream as NodeJS.ReadableStream, createWriteStream('./output.pdf'))

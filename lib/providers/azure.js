@@ -1,5 +1,5 @@
 'use strict'
-// AzureStorageProvider (spec §1.4, §3.6) over the native BucketStore (src/providers/{bucket,azure}).
+// AzureStorageProvider over the native BucketStore (src/providers/{bucket,azure}).
 // No Azure SDK is needed. As in the original, the constructor never throws: a bad configuration
 // is reported by the first call.
 

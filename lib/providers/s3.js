@@ -1,5 +1,5 @@
 'use strict'
-// S3CompatibleProvider and the five services built on it (spec §1.4, §1.5): the original's classes
+// S3CompatibleProvider and the five services built on it: the original's classes
 // and config mapping over the native BucketStore (src/providers/{bucket,s3}). No AWS SDK is needed.
 
 const { BucketStore } = require('../native')
@@ -27,7 +27,7 @@ class S3CompatibleProvider extends BucketProvider {
   }
 }
 
-// The derived services: each maps its config onto S3Config as the original does (spec §1.5).
+// The derived services: each maps its config onto S3Config as the original does.
 const common = { useSSL: true, signatureVersion: 'v4', defaultACL: 'private' }
 
 class AWSS3Provider extends S3CompatibleProvider {

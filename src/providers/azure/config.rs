@@ -1,4 +1,4 @@
-//! `AzureStorageConfig` (spec §1.4) and what follows from it: the account, its credential, the
+//! `AzureStorageConfig` (the original's Azure options) and what follows from it: the account, its credential, the
 //! container's address and the `object_store` clients.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Azure Blob Storage (spec §3.6): what it does its own way, on `object_store`'s MicrosoftAzure
+//! Azure Blob Storage: what it does its own way, on `object_store`'s MicrosoftAzure
 //! client. The provider itself is [`crate::providers::bucket`].
 //!
 //! Azure has no per-blob public access: as in the original, "public" is a read-only SAS URL valid

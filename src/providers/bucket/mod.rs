@@ -1,5 +1,5 @@
 //! The provider for object stores: S3 and the S3-compatibles, Google Cloud Storage and Azure Blob
-//! (spec §3.4–3.6) share everything here, on `object_store`'s clients. What differs per service
+//! share everything here, on `object_store`'s clients. What differs per service
 //! (addresses, listings, signed URLs, visibility, metadata rules) is a [`Service`], in
 //! `providers/{s3,gcs,azure}`.
 //!

@@ -1,4 +1,4 @@
-//! The CrunchyCone REST calls (spec §4.2–4.3): one pooled HTTP client, the `X-API-Key` header,
+//! The CrunchyCone REST calls (the storage endpoints under `/api/v1/storage/files`): one pooled HTTP client, the `X-API-Key` header,
 //! the original's error shape without secrets, paging, and a cache of signed download URLs.
 
 use std::collections::HashMap;

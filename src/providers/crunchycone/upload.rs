@@ -1,4 +1,4 @@
-//! Uploads through the CrunchyCone API (spec §3.7): a descriptor record, then the bytes streamed
+//! Uploads through the CrunchyCone API: a descriptor record, then the bytes streamed
 //! to its presigned URL as JS writes them (constant memory, any source), then completion. An
 //! upload that fails after the descriptor exists deletes it, so no half record is left behind.
 

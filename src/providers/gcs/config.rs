@@ -1,4 +1,4 @@
-//! `GCPStorageConfig` (spec §1.4) and what follows from it: the bucket, the credentials and the
+//! `GCPStorageConfig` (the original's GCS options) and what follows from it: the bucket, the credentials and the
 //! `object_store` clients.
 
 use std::time::Duration;

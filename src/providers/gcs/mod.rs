@@ -1,4 +1,4 @@
-//! Google Cloud Storage (spec §3.5): what it does its own way, on `object_store`'s
+//! Google Cloud Storage: what it does its own way, on `object_store`'s
 //! GoogleCloudStorage client. The provider itself is [`crate::providers::bucket`].
 //!
 //! Listings and visibility go through the JSON API, with the same token as every other request:

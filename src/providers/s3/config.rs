@@ -1,8 +1,8 @@
-//! `S3Config` (spec §1.3) and what follows from it: the bucket's address, the public URL of a key,
+//! `S3Config` (the original's S3 options) and what follows from it: the bucket's address, the public URL of a key,
 //! and the `object_store` clients.
 //!
 //! One address rule serves signing, raw requests and public URLs, so they never disagree (the
-//! original signed path-style but built virtual-hosted URLs, spec §7.3.4).
+//! original signed path-style but built virtual-hosted URLs, a defect fixed here).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! S3 and the S3-compatible services (spec §3.4): what they do their own way, on `object_store`'s
+//! S3 and the S3-compatible services: what they do their own way, on `object_store`'s
 //! AmazonS3 client. The provider itself is [`crate::providers::bucket`].
 //!
 //! Listings and object ACLs go through [`raw`]: object_store has no ACL API, and its listing fails
