@@ -94,6 +94,11 @@ describe('azure: configuration', () => {
     const pub = await bySas.setFileVisibility('sas.txt', 'public')
     assert.equal(pub.success, false)
     assert.equal(pub.message, 'Failed to generate SAS token: Account key required for SAS token generation')
+    // Nothing can be made public without a key to sign with, and the status says so.
+    const status = await bySas.getFileVisibility('sas.txt')
+    assert.equal(status.canMakePublic, false)
+    assert.equal(status.visibility, 'private')
+    assert.equal((await byKey.getFileVisibility('sas.txt')).canMakePublic, true)
   })
 
   it('never throws in the constructor; the first call reports what is missing', async () => {

@@ -115,6 +115,26 @@ describe('gcs: configuration and signed URLs', () => {
     assert.equal(await (await fetch(await p.getFileUrl('odd/a?b.txt'))).text(), 'odd/a?b.txt')
   })
 
+  it('takes credentials as the SDK does: keyFilename over credentials, then GOOGLE_APPLICATION_CREDENTIALS', async () => {
+    // Three service accounts, told apart by the signer named in the URL's credential.
+    const account = (name) => ({ type: 'service_account', project_id: 'p', private_key_id: `${name}-key`, client_email: `${name}@p.iam.gserviceaccount.com`, private_key: crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) })
+    const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'ccs-gcs-keys-'))
+    const file = (name) => {
+      const f = require('node:path').join(dir, `${name}.json`)
+      require('node:fs').writeFileSync(f, JSON.stringify(account(name)))
+      return f
+    }
+    const [fromFile, fromEnv] = [file('from-file'), file('from-env')]
+    const signer = async (p) => new URL(await p.getFileUrl('k.txt')).searchParams.get('X-Goog-Credential').split('/')[0]
+    const bucket = await freshBucket()
+    assert.equal(await signer(providerFor(bucket, { keyFilename: fromFile, credentials: account('inline') })), 'from-file@p.iam.gserviceaccount.com')
+    assert.equal(await signer(providerFor(bucket, { credentials: account('inline') })), 'inline@p.iam.gserviceaccount.com')
+    await withEnv({ GOOGLE_APPLICATION_CREDENTIALS: fromEnv }, async () => {
+      assert.equal(await signer(providerFor(bucket)), 'from-env@p.iam.gserviceaccount.com')
+      assert.equal(await signer(providerFor(bucket, { credentials: account('inline') })), 'inline@p.iam.gserviceaccount.com')
+    })
+  })
+
   it('refuses to sign without a key, without asking the network', async () => {
     const p = providerFor(await freshBucket())
     await assert.rejects(p.getFileUrl('k.txt'), {
