@@ -187,6 +187,17 @@ describe('crunchycone: lookups and paging', () => {
     assert.equal(stats.signedUrlRequests, 1)
   })
 
+  it('asks for a new signed URL when the cached one is about to expire', async () => {
+    // URLs valid for 20 s: within the 30 s margin at once, so none is reused.
+    const short = await startCrunchyConeServer({ apiKey: API_KEY, projectId: 'proj_1', signedUrlSeconds: 20 })
+    servers.push(short)
+    const p = providerFor(short)
+    await p.uploadFile({ external_id: 'exp-1', key: 'exp/a.txt', buffer: Buffer.from('expiring') })
+    await fetch(`${short.url}/__reset`, { method: 'POST' })
+    for (let i = 0; i < 3; i++) assert.equal((await collect((await p.getFileStreamByExternalId('exp-1')).stream)).toString(), 'expiring')
+    assert.deepEqual([short.stats.signedUrlRequests, short.stats.downloads], [3, 3])
+  })
+
   it('gives signed URLs with a disposition, and public URLs for public files', async () => {
     const url = await provider.getFileUrl('bulk/f001.txt', 600, { disposition: 'inline' })
     const res = await fetch(url)

@@ -140,6 +140,18 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       }
     })
 
+    if (resumes) {
+      it('an object replaced while a cut body is resumed fails the stream, never mixes versions', T, async (t) => {
+        t.after(clear)
+        const { key: k } = await provider.uploadFile({ external_id: randomName('v1'), key: 'faults/replaced.bin', buffer: data })
+        const other = pattern(SIZE, 99)
+        // The cut comes after the object was replaced: the resumed request asks for the old one.
+        body({ mode: 'cut', after: 300 * KiB, times: 1, before: () => provider.uploadFile({ external_id: randomName('v2'), key: k, buffer: other }) })
+        const r = await outcome(await provider.getFileStream(k, { includeMetadata: false }))
+        assert.equal(r.error?.code, 'Provider', r.error?.stack ?? `${r.bytes.length} bytes, ${r.bytes.equals(data) ? 'the old' : r.bytes.equals(other) ? 'the new' : 'mixed'} content`)
+      })
+    }
+
     for (const mode of ['cut', 'reset']) {
       it(`a connection ${mode === 'cut' ? 'cut' : 'reset'} on every attempt errors the stream, at any offset`, T, async (t) => {
         t.after(clear)

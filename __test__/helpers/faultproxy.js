@@ -9,6 +9,7 @@
 //                                'stall'   send nothing more, keeping the connection open
 //                                'trickle' send the rest `chunk` bytes (default 1024) at a time,
 //                                          every `delayMs` (default 2)
+//                              `before()`, when given, is awaited just before the fault.
 //                              Object reads are 2xx GETs without a query outside the external-id
 //                              index, or those for which `match(req)` holds.
 //   set({ aclDisabled: true }) ?acl requests and x-amz-acl headers get S3's answer for buckets
@@ -32,7 +33,7 @@ const http = require('node:http')
 const isObjectRead = (req) => req.method === 'GET' && !req.url.includes('?') && !req.url.includes('/.crunchycone-storage/')
 
 /** Writes `up` to `res` as `fault` says (see the header). */
-function misbehave(up, res, { mode, after = 0, chunk = 1024, delayMs = 2 }) {
+function misbehave(up, res, { mode, after = 0, chunk = 1024, delayMs = 2, before }) {
   res.flushHeaders() // the headers go out even when no body byte does
   let sent = 0
   let queue = Promise.resolve()
@@ -51,7 +52,10 @@ function misbehave(up, res, { mode, after = 0, chunk = 1024, delayMs = 2 }) {
       if (room > 0) await wrote(data.subarray(0, room))
       sent += data.length
       if (room >= data.length) return up.resume()
-      if (mode !== 'trickle') return fault()
+      if (mode !== 'trickle') {
+        await before?.()
+        return fault()
+      }
       for (let i = room; i < data.length && !res.destroyed; i += chunk) {
         await wrote(data.subarray(i, i + chunk))
         await pause()

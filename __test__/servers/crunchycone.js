@@ -25,7 +25,8 @@ const PAGE_MAX = 100
 // by file id, e.g. nginx for the benchmark) instead of this process.
 // `storageKeyPrefix`: the server assigns `storage_key = prefix + file_path` (as a real server may)
 // and applies `path_prefix` to `file_path`.
-function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_test', port = 0, dir, fileServerUrl, storageKeyPrefix = '' } = {}) {
+// `signedUrlSeconds`: how long signed download URLs are valid (default 600).
+function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_test', port = 0, dir, fileServerUrl, storageKeyPrefix = '', signedUrlSeconds = 600 } = {}) {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-api-'))
   let secret = crypto.randomBytes(16).toString('hex')
   const files = new Map() // file_id → record
@@ -179,7 +180,7 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
     if (rest === 'download' && method === 'GET' && url.searchParams.get('returnSignedUrl') === 'true') {
       stats.signedUrlRequests++
       const disposition = url.searchParams.get('disposition') || ''
-      const expires = Math.floor(Date.now() / 1000) + 600
+      const expires = Math.floor(Date.now() / 1000) + signedUrlSeconds
       const signedUrl = `${fileServerUrl ?? `${base}/signed`}/${record.file_id}?expires=${expires}&disposition=${disposition}&signature=${sign(record.file_id, expires, disposition)}`
       return send(res, 200, { data: { signedUrl, expiresAt: new Date(expires * 1000).toISOString() } })
     }

@@ -22,6 +22,12 @@ use crate::upload::UploadOptions;
 
 /// Bytes per part (S3 and GCS want at least 5 MiB for all but the last).
 const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// The size of each part for an upload of `size` bytes (when known): 8 MiB, or more when the
+/// service's `max_parts` parts of 8 MiB would not hold it.
+fn part_size(size: Option<u64>, max_parts: u64) -> usize {
+    size.map_or(PART_SIZE, |s| PART_SIZE.max(s.div_ceil(max_parts) as usize))
+}
 const PARTS_IN_FLIGHT: usize = 2;
 
 struct State {
@@ -74,7 +80,7 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<BucketUpload
     bucket.service.check_metadata("external_id", &options.external_id)?;
     attributes.insert(Attribute::Metadata("external_id".into()), options.external_id.clone().into());
     let max_parts = bucket.service.max_parts();
-    let part_size = options.size.map_or(PART_SIZE, |s| PART_SIZE.max((s as u64).div_ceil(max_parts) as usize));
+    let part_size = part_size(options.size.map(|s| s as u64), max_parts);
     Ok(BucketUpload {
         state: tokio::sync::Mutex::new(Some(State {
             bucket,
@@ -278,5 +284,26 @@ impl BucketUpload {
         if let Some(state) = self.state.lock().await.take() {
             state.discard().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_fit_the_service_limit() {
+        const GIB: u64 = 1 << 30;
+        assert_eq!(part_size(None, 10_000), PART_SIZE);
+        assert_eq!(part_size(Some(10 * GIB), 10_000), PART_SIZE);
+        // 10,000 parts of 8 MiB hold 78.1 GiB; beyond, parts grow so that 10,000 still do.
+        for size in [78 * GIB, 79 * GIB, 100 * GIB, 5 * 1024 * GIB, 10_000 * PART_SIZE as u64 + 1] {
+            let part = part_size(Some(size), 10_000) as u64;
+            assert!(size.div_ceil(part) <= 10_000, "{size}: {part}");
+            assert!(part >= PART_SIZE as u64);
+        }
+        assert_eq!(part_size(Some(10_000 * PART_SIZE as u64 + 1), 10_000), PART_SIZE + 1);
+        // Azure allows 50,000 blocks.
+        assert_eq!(part_size(Some(100 * GIB), 50_000), PART_SIZE);
     }
 }
