@@ -11,7 +11,7 @@ const { Readable } = require('node:stream')
 const { BlobServiceClient, generateAccountSASQueryParameters, AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential } = require('@azure/storage-blob')
 const { conformance } = require('./conformance')
 const { startFaultProxy } = require('./helpers/faultproxy')
-const { pattern, collect, uniqueId, withEnv, keysByPages } = require('./helpers/util')
+const { pattern, collect, uniqueId, withEnv, keysByPages, peakRss, resetPeakRss } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
 const { AzureStorageProvider } = lib
@@ -266,6 +266,23 @@ describe('azure: objects shared with other clients', () => {
     const blocks = await service.getContainerClient(container).getBlockBlobClient('blocks/20.bin').getBlockList('committed')
     assert.equal(blocks.committedBlocks.length, 3)
     assert.ok((await collect((await provider.getFileStream(r.key, { responseType: 'web' })).stream)).equals(data))
+  })
+
+  it('uploads 256 MiB from a stream in flat memory', async () => {
+    const chunk = pattern(MiB, 5)
+    let made = 0
+    const source = new Readable({ read() { this.push(made++ < 256 ? chunk : null) } })
+    global.gc?.()
+    resetPeakRss()
+    const base = peakRss()
+    const r = await provider.uploadFile({ external_id: uniqueId(), stream: source, key: 'blocks/128.bin' })
+    const growth = (peakRss() - base) / MiB
+    assert.equal(r.size, 256 * MiB)
+    console.log(`peak RSS growth: ${growth.toFixed(1)} MiB`)
+    // Measured 34-51 MiB (blocks of 8 MiB, two on the wire, one filling); a buffered upload is 256+.
+    assert.ok(growth < 64, `peak RSS grew by ${growth.toFixed(1)} MiB during a 256 MiB upload`)
+    const tail = await provider.getFileStream(r.key, { suffix: MiB })
+    assert.ok((await collect(tail.stream)).equals(chunk))
   })
 
   it('deletes a missing key quietly, and reports a missing external id', async () => {
