@@ -90,6 +90,25 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       s.proxy.set({})
     })
 
+    if (name === 's3' || name === 'azure') {
+      // (The clouds' listings are this package's own requests; CrunchyCone's limit is its `timeout`.)
+      it('a listing never answered fails at the 30 s limit for small requests, not later', T, async () => {
+        s.proxy.log = []
+        s.proxy.set({ failing: { match: s.listing, times: 100, status: 'stall' } })
+        const started = performance.now()
+        await assert.rejects(s.provider.listFiles({ prefix: 'r/' }), (e) => {
+          assert.match(e.message, /^Failed to list files: /)
+          assert.ok(e.code, e.stack)
+          return true
+        })
+        const waited = performance.now() - started
+        assert.ok(waited >= 29_500 && waited < 45_000, `${waited} ms`)
+        // The limit is for the whole call: a timed-out attempt leaves no time for another.
+        assert.equal(attempts(s.listing), 1)
+        s.proxy.set({})
+      })
+    }
+
     it('a 4xx answer is not retried', T, async () => {
       s.proxy.log = []
       s.proxy.set({ failing: { match: s.listing, times: 100, status: 400 } })

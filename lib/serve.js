@@ -273,4 +273,4 @@ async function toResponse(provider, key, request, options = {}) {
   }
 }
 
-module.exports = { serveFile, createFileHandler, toResponse, parseRange }
+module.exports = { serveFile, createFileHandler, toResponse }
