@@ -95,3 +95,41 @@ describe(`memory: ${STREAMS} concurrent streams of 16 MiB`, () => {
     report(measure(`const provider = new lib.GCPStorageProvider({ projectId: 'p', bucket: 'memory', apiEndpoint: ${JSON.stringify(server.endpoint)} }); const key = 'big.bin'`))
   })
 })
+
+describe('memory: uploads', () => {
+  const stops = []
+  after(() => Promise.all(stops.map((s) => s())))
+
+  it('a 256 MiB GCS upload from a stream (through the multipart shim) grows peak RSS by under 64 MiB', T, async () => {
+    const server = await emulators.fakeGcs('memory-up')
+    const shim = await startGcsProxy(server.endpoint)
+    stops.push(() => shim.close(), () => server.stop())
+    // The shim runs in this process, so the child is waited for without blocking it.
+    const script = `
+      const lib = require(${JSON.stringify(LIB)})
+      const fs = require('node:fs')
+      const { Readable } = require('node:stream')
+      const hwm = () => Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024
+      const provider = new lib.GCPStorageProvider({ projectId: 'p', bucket: 'memory-up', apiEndpoint: ${JSON.stringify(shim.endpoint)} })
+      const chunk = require('node:crypto').randomBytes(1 << 20)
+      ;(async () => {
+        await provider.uploadFile({ external_id: 'warm', key: 'warm.bin', buffer: chunk })
+        const base = hwm()
+        let made = 0
+        const source = new Readable({ read() { this.push(made++ < 256 ? chunk : null) } })
+        const r = await provider.uploadFile({ external_id: 'big-up', key: 'big-up.bin', stream: source })
+        console.log(JSON.stringify({ growth: hwm() - base, size: r.size }))
+      })().catch((e) => { console.error(e); process.exit(1) })`
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.on('data', (d) => (stderr += d))
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(stderr))))
+    })
+    assert.equal(out.size, 256 << 20)
+    console.log(`peak RSS growth: ${(out.growth / 2 ** 20).toFixed(0)} MiB`)
+    assert.ok(out.growth < 64 << 20, `peak RSS grew by ${(out.growth / 2 ** 20).toFixed(0)} MiB`)
+  })
+})
