@@ -19,13 +19,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
+use napi_derive::napi;
 use object_store::path::Path;
 use serde_json::json;
 
 use self::config::{Credential, Settings};
 use crate::error::{Error, Result};
 use crate::providers::bucket::{
-    encode_key, http_client, query_string, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
+    encode_key, http_client, query_string, BucketStore, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -53,6 +54,15 @@ pub fn connect(c: &AzureConfig) -> Result<(Arc<dyn Service>, Clients)> {
     let http = http_client()?;
     let azure = Azure { settings: Arc::new(settings), http, no_start_from: Arc::default() };
     Ok((Arc::new(azure), clients))
+}
+
+#[napi]
+impl BucketStore {
+    /// The native half of `AzureStorageProvider`.
+    #[napi(factory)]
+    pub fn azure(config: AzureConfig) -> BucketStore {
+        BucketStore::connect(connect(&config))
+    }
 }
 
 /// HMAC-SHA256 of `text` with the account key, in base64: SAS URLs and SharedKey requests.

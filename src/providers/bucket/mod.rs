@@ -682,23 +682,8 @@ impl BucketStore {
 
 #[napi]
 impl BucketStore {
-    /// The native half of `S3CompatibleProvider` (and the five services built on it).
-    #[napi(factory)]
-    pub fn s3(config: crate::providers::s3::S3Config) -> BucketStore {
-        BucketStore::connect(crate::providers::s3::connect(&config))
-    }
-
-    /// The native half of `GCPStorageProvider`.
-    #[napi(factory)]
-    pub fn gcs(config: crate::providers::gcs::GcsConfig) -> BucketStore {
-        BucketStore::connect(crate::providers::gcs::connect(&config))
-    }
-
-    /// The native half of `AzureStorageProvider`.
-    #[napi(factory)]
-    pub fn azure(config: crate::providers::azure::AzureConfig) -> BucketStore {
-        BucketStore::connect(crate::providers::azure::connect(&config))
-    }
+    // The factories (`BucketStore.s3`, `.gcs`, `.azure`) live with their services: this module
+    // names no concrete service.
 
     /// The bucket uploads go to (the original's `options.bucket` may only name this one).
     #[napi(getter)]

@@ -16,6 +16,7 @@ use base64::Engine;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
+use napi_derive::napi;
 use object_store::gcp::GoogleCloudStorage;
 use object_store::path::Path;
 use object_store::{Attribute, Attributes};
@@ -26,8 +27,8 @@ pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{with_causes, Error, Result};
 use crate::providers::bucket::{
-    encode_key, http_client, pages, query_string, refused, signed_get, Clients, Head, Listed, Service, SMALL_REQUEST,
-    UPLOAD_REQUEST,
+    encode_key, http_client, pages, query_string, refused, signed_get, BucketStore, Clients, Head, Listed, Service,
+    SMALL_REQUEST, UPLOAD_REQUEST,
 };
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -52,6 +53,15 @@ pub fn connect(c: &GcsConfig) -> Result<(Arc<dyn Service>, Clients)> {
     };
     let http = http_client()?;
     Ok((Arc::new(Gcs { settings, store, http }), clients))
+}
+
+#[napi]
+impl BucketStore {
+    /// The native half of `GCPStorageProvider`.
+    #[napi(factory)]
+    pub fn gcs(config: GcsConfig) -> BucketStore {
+        BucketStore::connect(connect(&config))
+    }
 }
 
 impl Gcs {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
+use napi_derive::napi;
 use object_store::aws::AmazonS3;
 use object_store::path::Path;
 use serde_json::json;
@@ -22,7 +23,8 @@ use serde_json::json;
 use self::config::Settings;
 use crate::error::{Error, Result};
 use crate::providers::bucket::{
-    check_header_metadata, http_client, pages, signed_get, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
+    check_header_metadata, http_client, pages, signed_get, BucketStore, Clients, Listed, Service, SMALL_REQUEST,
+    UPLOAD_REQUEST,
 };
 use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 
@@ -48,6 +50,15 @@ pub fn connect(c: &S3Config) -> Result<(Arc<dyn Service>, Clients)> {
     };
     let http = http_client()?;
     Ok((Arc::new(S3 { settings, signer: store, http }), clients))
+}
+
+#[napi]
+impl BucketStore {
+    /// The native half of `S3CompatibleProvider` (and the five services built on it).
+    #[napi(factory)]
+    pub fn s3(config: S3Config) -> BucketStore {
+        BucketStore::connect(connect(&config))
+    }
 }
 
 impl Service for S3 {
