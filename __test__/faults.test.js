@@ -12,13 +12,12 @@
 
 const { describe, it, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { spawn } = require('node:child_process')
 const crypto = require('node:crypto')
 const net = require('node:net')
 const path = require('node:path')
 const { startFaultProxy } = require('./helpers/faultproxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
-const { pattern, collect } = require('./helpers/util')
+const { pattern, collect, runScript } = require('./helpers/util')
 const { startCrunchyConeServer } = require('./servers/crunchycone')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
@@ -305,14 +304,7 @@ function soak(cls, config, key) {
       console.log(JSON.stringify({ before, after, endings, rss, sockets }))
     })().catch((e) => { console.error(e); process.exit(1) })
   `
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`soak failed (${code}): ${err}`))))
-  })
+  return runScript(script, ['--expose-gc'])
 }
 
 describe(`soak: ${STREAMS} streams aborted at random points`, () => {

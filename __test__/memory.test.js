@@ -14,6 +14,7 @@ const os = require('node:os')
 const path = require('node:path')
 const emulators = require('../scripts/emulators')
 const { startGcsProxy } = require('./helpers/gcsproxy')
+const { runScript } = require('./helpers/util')
 
 const LIB = path.join(__dirname, '..')
 const STREAMS = 200
@@ -120,14 +121,7 @@ describe('memory: uploads', () => {
         const r = await provider.uploadFile({ external_id: 'big-up', key: 'big-up.bin', stream: source })
         console.log(JSON.stringify({ growth: hwm() - base, size: r.size }))
       })().catch((e) => { console.error(e); process.exit(1) })`
-    const out = await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => (stdout += d))
-      child.stderr.on('data', (d) => (stderr += d))
-      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(stderr))))
-    })
+    const out = await runScript(script)
     assert.equal(out.size, 256 << 20)
     console.log(`peak RSS growth: ${(out.growth / 2 ** 20).toFixed(0)} MiB`)
     assert.ok(out.growth < 64 << 20, `peak RSS grew by ${(out.growth / 2 ** 20).toFixed(0)} MiB`)

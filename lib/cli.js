@@ -253,6 +253,11 @@ function interruption() {
 
 const notFound = (message) => Object.assign(new Error(message), { code: 'NotFound' })
 
+/** For the commands whose provider call would not say so itself: a missing key is "not found". */
+async function mustExist(provider, key) {
+  if (!(await provider.fileExists(key))) throw notFound(`File not found: ${key}`)
+}
+
 // ---- commands --------------------------------------------------------------------------------
 
 async function put(provider, [file], values) {
@@ -362,13 +367,13 @@ async function search(provider, [query], values) {
 }
 
 async function url(provider, [key], values) {
-  if (!(await provider.fileExists(key))) throw notFound(`File not found: ${key}`)
+  await mustExist(provider, key)
   const link = await provider.getFileUrl(key, integer('expires', values.expires), values.inline ? { disposition: 'inline' } : undefined)
   print(values, { key, url: link }, (r) => r.url)
 }
 
 async function rm(provider, [key], values) {
-  if (!(await provider.fileExists(key))) throw notFound(`File not found: ${key}`)
+  await mustExist(provider, key)
   await provider.deleteFile(key)
   print(values, { key, deleted: true }, () => `deleted ${key}`)
 }
@@ -379,7 +384,7 @@ async function visibility(provider, [key, value], values) {
     return print(values, v, (r) => r.visibility)
   }
   if (value !== 'public' && value !== 'private') throw new UsageError(`visibility must be public or private, got "${value}"`)
-  if (!(await provider.fileExists(key))) throw notFound(`File not found: ${key}`)
+  await mustExist(provider, key)
   const r = await provider.setFileVisibility(key, value)
   if (!r.success) throw new Error(r.message ?? `Failed to make ${key} ${value}`)
   print(values, r, () => `${key} is now ${value}`)

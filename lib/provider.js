@@ -81,7 +81,8 @@ async function sendUpload(upload, options, describe) {
     })
     aborted?.catch(() => {})
     const race = (p) => (aborted ? Promise.race([p, aborted]) : p)
-    const total = buffer ? toBuffer(buffer).length : filePath && watched ? (await fs.promises.stat(filePath)).size : options.size
+    const bytes = buffer && toBuffer(buffer)
+    const total = bytes ? bytes.length : filePath && watched ? (await fs.promises.stat(filePath)).size : options.size
     let loaded = 0
     const write = async (chunk) => {
       signal?.throwIfAborted()
@@ -89,8 +90,8 @@ async function sendUpload(upload, options, describe) {
       loaded += chunk.length
       onProgress?.({ loaded, total })
     }
-    if (buffer && !watched) await upload.write(toBuffer(buffer))
-    else if (buffer) for (let i = 0, b = toBuffer(buffer); i < b.length || i === 0; i += PIECE) await write(b.subarray(i, i + PIECE))
+    if (bytes && !watched) await upload.write(bytes)
+    else if (bytes) for (let i = 0; i < bytes.length || i === 0; i += PIECE) await write(bytes.subarray(i, i + PIECE))
     // The native copy is fastest; with progress or a signal the file goes through here.
     else if (filePath && !watched) await upload.copyFrom(path.resolve(filePath))
     else {

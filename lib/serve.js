@@ -101,7 +101,7 @@ async function answer(provider, key, request, options = {}) {
     return plain(ERROR_STATUS[e?.code] ?? 500)
   }
 
-  let range = parseRange(request.header('range'))
+  const range = parseRange(request.header('range'))
   // A range no file can satisfy is answered 416 only after the preconditions (RFC 9110 §13.2.2),
   // which need the file: it is opened whole.
   let unsatisfiable = range?.unsatisfiable === true
@@ -148,14 +148,12 @@ async function answer(provider, key, request, options = {}) {
     const ifRange = request.header('if-range')?.trim()
     if (range && ifRange !== undefined) {
       const same = /^(W\/)?"/.test(ifRange) ? strongMatch([ifRange], v.etag) : v.modified !== undefined && v.modified === httpSeconds(ifRange)
-      if (!same) {
-        range = undefined
-        if (unsatisfiable) unsatisfiable = false // the whole file is already open
-        else {
-          await result.cleanup()
-          result = await open(undefined)
-          v = validatorsOf(result)
-        }
+      // Not the client's copy: the whole file, which an unsatisfiable range has open already.
+      if (!same && unsatisfiable) unsatisfiable = false
+      else if (!same) {
+        await result.cleanup()
+        result = await open(undefined)
+        v = validatorsOf(result)
       }
     }
     if (unsatisfiable) {

@@ -2,6 +2,7 @@
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const { Readable } = require('node:stream')
+const { spawn } = require('node:child_process')
 
 /** Deterministic pseudo-random bytes, so a wrong offset shows up as wrong content. */
 function pattern(size, seed = 1) {
@@ -117,4 +118,19 @@ const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/s
 /** Restarts the kernel's peak RSS from the current RSS. */
 const resetPeakRss = () => fs.writeFileSync('/proc/self/clear_refs', '5')
 
-module.exports = { peakRss, resetPeakRss, pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages, presignedStringToSign }
+/**
+ * Runs `script` in a Node child process (with `nodeArgs`) without blocking this one, whose servers
+ * may be the ones the child talks to; resolves with the JSON it printed, rejects with its stderr.
+ */
+function runScript(script, nodeArgs = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`child exited with ${code}: ${stderr}`))))
+  })
+}
+
+module.exports = { runScript, peakRss, resetPeakRss, pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages, presignedStringToSign }

@@ -1,5 +1,5 @@
-//! `AzureStorageConfig` (the original's Azure options) and what follows from it: the account, its credential, the
-//! container's address and the `object_store` clients.
+//! `AzureStorageConfig` (the original's Azure options) and what follows from it: the account, its
+//! credential, the container's address and the `object_store` clients.
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
-//! The CrunchyCone REST calls (the storage endpoints under `/api/v1/storage/files`): one pooled HTTP client, the `X-API-Key` header,
-//! the original's error shape without secrets, paging, and a cache of signed download URLs.
+//! The CrunchyCone REST calls (the storage endpoints under `/api/v1/storage/files`): one pooled
+//! HTTP client, the `X-API-Key` header, the original's error shape without secrets, paging, and a
+//! cache of signed download URLs.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,5 +1,6 @@
 //! Where the CrunchyCone provider's settings come from: the config object, then the environment
-//! (handed over by JS from `process.env`), then `crunchycone.toml`, then defaults, in the original's order.
+//! (handed over by JS from `process.env`), then `crunchycone.toml`, then defaults, in the
+//! original's order.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,5 @@
-//! `GCPStorageConfig` (the original's GCS options) and what follows from it: the bucket, the credentials and the
-//! `object_store` clients.
+//! `GCPStorageConfig` (the original's GCS options) and what follows from it: the bucket, the
+//! credentials and the `object_store` clients.
 
 use std::time::Duration;
 

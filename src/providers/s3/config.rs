@@ -1,5 +1,5 @@
-//! `S3Config` (the original's S3 options) and what follows from it: the bucket's address, the public URL of a key,
-//! and the `object_store` clients.
+//! `S3Config` (the original's S3 options) and what follows from it: the bucket's address, the
+//! public URL of a key, and the `object_store` clients.
 //!
 //! One address rule serves signing, raw requests and public URLs, so they never disagree (the
 //! original signed path-style but built virtual-hosted URLs, a defect fixed here).
