@@ -1,11 +1,13 @@
 'use strict'
-// What every provider class does the same way around its native store: the one-source rule,
-// feeding an upload from a buffer, a file path or a stream, and listing.
+// The provider classes' one implementation: every method of the original's StorageProvider over a
+// native store, the one-source rule of uploads, and feeding an upload from a buffer, a file path or
+// a stream.
 
 const fs = require('node:fs')
 const path = require('node:path')
 const { call, fromNative, storageError } = require('./errors')
-const { toBuffer, toFileInfo, toListOptions, toListResult } = require('./convert')
+const { toBuffer, toFileInfo, toListOptions, toListResult, visibilityResult, visibilityStatus } = require('./convert')
+const { fileStream } = require('./stream')
 
 /** The original's rule: exactly one of filePath, stream, buffer (counted by truthiness). */
 function checkSource(options = {}) {
@@ -14,21 +16,6 @@ function checkSource(options = {}) {
     throw new Error('Exactly one of filePath, stream, or buffer must be provided')
   }
   checkUploadOptions(options)
-}
-
-/** Starts a native upload for the original's `StorageUploadOptions` (`size` where the backend needs it). */
-function beginUpload(store, options, size) {
-  return call(() =>
-    store.beginUpload({
-      external_id: options.external_id,
-      key: options.key,
-      filename: options.filename,
-      contentType: options.contentType,
-      public: options.public,
-      metadata: options.metadata,
-      size,
-    }),
-  )
 }
 
 /** Checks the options every upload takes besides its source: `signal` and `onProgress`. */
@@ -61,11 +48,11 @@ function chunksOf(source) {
 
 /**
  * Sends the source into a native upload and finishes it; on failure or abort it aborts the upload
- * (removing what it wrote) and throws `describe(cause)`, or the signal's reason. `onProgress({
- * loaded, total })` follows every write (`total`: the source's size where it is known). Resolves
- * with the original's `StorageUploadResult`.
+ * (removing what it wrote) and throws the failure in the backend's words, or the signal's reason.
+ * `onProgress({ loaded, total })` follows every write (`total`: `size`, where it is known).
+ * Resolves with the original's `StorageUploadResult`.
  */
-async function sendUpload(upload, options, describe) {
+async function sendUpload(upload, options, size) {
   const { buffer, filePath, stream, signal, onProgress } = options
   const watched = signal !== undefined || onProgress !== undefined
   let stopAbort = () => {}
@@ -82,13 +69,12 @@ async function sendUpload(upload, options, describe) {
     aborted?.catch(() => {})
     const race = (p) => (aborted ? Promise.race([p, aborted]) : p)
     const bytes = buffer && toBuffer(buffer)
-    const total = bytes ? bytes.length : filePath && watched ? (await fs.promises.stat(filePath)).size : options.size
     let loaded = 0
     const write = async (chunk) => {
       signal?.throwIfAborted()
       await race(upload.write(chunk))
       loaded += chunk.length
-      onProgress?.({ loaded, total })
+      onProgress?.({ loaded, total: size })
     }
     if (bytes && !watched) await upload.write(bytes)
     else if (bytes) for (let i = 0; i < bytes.length || i === 0; i += PIECE) await write(bytes.subarray(i, i + PIECE))
@@ -113,7 +99,7 @@ async function sendUpload(upload, options, describe) {
     // After an abort, whatever failed failed because of it.
     if (signal?.aborted) throw signal.reason
     const cause = fromNative(e)
-    throw storageError(describe(cause.message), cause.code)
+    throw storageError(upload.failure(cause.message), cause.code)
   } finally {
     stopAbort()
   }
@@ -123,25 +109,75 @@ async function sendUpload(upload, options, describe) {
 }
 
 /** `listFiles` (or `searchFiles` with `search`) through the native store's `list`. */
-async function listThrough(native, options, search) {
+async function listThrough(store, options, search) {
   const startedAt = Date.now()
   try {
-    return toListResult(await call(() => native.list(toListOptions(options), search)), startedAt)
+    return toListResult(await call(() => store.list(toListOptions(options), search)), startedAt)
   } catch (e) {
     throw storageError(`Failed to ${search ? 'search' : 'list'} files: ${e.message}`, e.code)
   }
 }
 
-/**
- * The methods that every provider class answers the same way from its native store (`this[native]`:
- * `exists(key)`, `find(externalId)`, `list(options, search)`); `setFileVisibility` goes through the
- * class's `setMultipleFileVisibility`.
- */
-const native = Symbol('native')
+async function fileSize(filePath) {
+  try {
+    return (await fs.promises.stat(filePath)).size
+  } catch (e) {
+    throw storageError(`Failed to upload file: Failed to open ${filePath}: ${e.message}`, 'Io')
+  }
+}
 
+/** How the native store names what a method addresses (`Target` in src/provider.rs). */
+const KEY = 'key'
+const EXTERNAL_ID = 'externalId'
+
+const native = Symbol('native')
+const searchQuery = Symbol('searchQuery')
+
+/**
+ * Every method of the original's `StorageProvider`, once, over a native store (`Store` in
+ * src/binding.rs). Each provider class only maps its configuration onto the store's factory.
+ * `options.searchQuery`: what `searchFiles` reports as `query` when none was given.
+ */
 class NativeProvider {
-  constructor(store) {
+  constructor(store, options = {}) {
     Object.defineProperty(this, native, { value: store })
+    Object.defineProperty(this, searchQuery, { value: options.searchQuery })
+  }
+
+  async uploadFile(options) {
+    checkSource(options)
+    const { buffer, filePath } = options
+    // The size where it is known: some backends declare it up front, and it sizes the parts.
+    const size = buffer ? toBuffer(buffer).length : filePath ? await fileSize(filePath) : options.size
+    const upload = await call(() =>
+      this[native].beginUpload({
+        external_id: options.external_id,
+        key: options.key,
+        filename: options.filename,
+        contentType: options.contentType,
+        public: options.public,
+        metadata: options.metadata,
+        bucket: options.bucket,
+        size,
+      }),
+    )
+    return sendUpload(upload, options, size)
+  }
+
+  async deleteFile(key) {
+    await call(() => this[native].delete(KEY, key))
+  }
+
+  async deleteFileByExternalId(externalId) {
+    await call(() => this[native].delete(EXTERNAL_ID, String(externalId)))
+  }
+
+  async getFileUrl(key, expiresIn, options) {
+    return call(() => this[native].url(KEY, key, expiresIn, options?.disposition))
+  }
+
+  async getFileUrlByExternalId(externalId, expiresIn, options) {
+    return call(() => this[native].url(EXTERNAL_ID, String(externalId), expiresIn, options?.disposition))
   }
 
   async fileExists(key) {
@@ -163,7 +199,7 @@ class NativeProvider {
 
   async searchFiles(options = {}) {
     const result = await listThrough(this[native], options, true)
-    return { ...result, query: options.query, searchFields: options.searchFields }
+    return { ...result, query: options.query ?? this[searchQuery], searchFields: options.searchFields }
   }
 
   async setFileVisibility(key, visibility) {
@@ -171,9 +207,47 @@ class NativeProvider {
     return result
   }
 
+  async setFileVisibilityByExternalId(externalId, visibility) {
+    const [result] = await setVisibility(this, EXTERNAL_ID, [String(externalId)], visibility)
+    return result
+  }
+
+  async setMultipleFileVisibility(keys, visibility) {
+    return setVisibility(this, KEY, keys, visibility)
+  }
+
+  async getFileVisibility(key) {
+    return visibilityStatus(await call(() => this[native].getVisibility(KEY, key)))
+  }
+
+  async getFileVisibilityByExternalId(externalId) {
+    return visibilityStatus(await call(() => this[native].getVisibility(EXTERNAL_ID, String(externalId))))
+  }
+
+  async getFileStream(key, options = {}) {
+    return stream(this, KEY, key, options)
+  }
+
+  async getFileStreamByExternalId(externalId, options = {}) {
+    return stream(this, EXTERNAL_ID, String(externalId), options)
+  }
+
   async isAvailable() {
     return true
   }
 }
 
-module.exports = { checkSource, beginUpload, sendUpload, listThrough, NativeProvider, native }
+/** `setFileVisibility` of each target in turn (`by`: what `ids` are); all are checked first. */
+async function setVisibility(provider, by, ids, visibility) {
+  return (await call(() => provider[native].setVisibility(by, ids, visibility))).map(visibilityResult)
+}
+
+function stream(provider, by, id, options) {
+  const store = provider[native]
+  // The store's default timeout applies unless the call gives its own (0 turns it off).
+  const timeout = options.timeout ?? (store.streamTimeout || undefined)
+  const includeMetadata = options.includeMetadata !== false
+  return fileStream((range) => store.stream(by, id, range, includeMetadata), { ...options, timeout })
+}
+
+module.exports = { checkSource, NativeProvider, setVisibility }

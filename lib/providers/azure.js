@@ -1,10 +1,10 @@
 'use strict'
-// AzureStorageProvider over the native BucketStore (src/providers/{bucket,azure}).
+// AzureStorageProvider over the native store (src/providers/{bucket,azure}).
 // No Azure SDK is needed. As in the original, the constructor never throws: a bad configuration
 // is reported by the first call.
 
-const { BucketStore } = require('../native')
-const { BucketProvider } = require('./bucket')
+const { Store } = require('../native')
+const { NativeProvider } = require('../provider')
 const { configOf } = require('../options')
 
 const AZURE_CONFIG = {
@@ -17,9 +17,9 @@ const AZURE_CONFIG = {
   endpoint: 'string',
 }
 
-class AzureStorageProvider extends BucketProvider {
+class AzureStorageProvider extends NativeProvider {
   constructor(config = {}) {
-    super(BucketStore.azure(configOf('Azure', config, AZURE_CONFIG)))
+    super(Store.azure(configOf('Azure', config, AZURE_CONFIG)))
   }
 }
 

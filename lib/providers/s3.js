@@ -1,9 +1,9 @@
 'use strict'
 // S3CompatibleProvider and the five services built on it: the original's classes
-// and config mapping over the native BucketStore (src/providers/{bucket,s3}). No AWS SDK is needed.
+// and config mapping over the native store (src/providers/{bucket,s3}). No AWS SDK is needed.
 
-const { BucketStore } = require('../native')
-const { BucketProvider } = require('./bucket')
+const { Store } = require('../native')
+const { NativeProvider } = require('../provider')
 const { configOf } = require('../options')
 
 // `signatureVersion` and `s3BucketEndpoint` are accepted and ignored, as the original's client did.
@@ -21,9 +21,9 @@ const S3_CONFIG = {
   serverSideEncryption: 'string',
 }
 
-class S3CompatibleProvider extends BucketProvider {
+class S3CompatibleProvider extends NativeProvider {
   constructor(config = {}) {
-    super(BucketStore.s3(configOf('S3', config, S3_CONFIG)))
+    super(Store.s3(configOf('S3', config, S3_CONFIG)))
   }
 }
 

@@ -1,10 +1,9 @@
-//! One module per backend family.
-
-// First: the object stores add their factories to its `BucketStore`, and napi-derive must have
-// seen the struct before any `#[napi] impl` of it.
-pub mod bucket;
+//! One module per backend family, each implementing [`crate::provider::Provider`]. The object
+//! stores (S3, GCS, Azure) are services of the shared [`bucket`] provider; no module here imports
+//! a sibling except those services importing `bucket`.
 
 pub mod azure;
+pub mod bucket;
 pub mod crunchycone;
 pub mod gcs;
 pub mod local;

@@ -11,7 +11,8 @@ use quick_xml::events::Event;
 
 use super::config::{Credential, Settings};
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::{pages, query_string, refused, Head, Listed, SMALL_REQUEST};
+use crate::http::{pages, query_string, refused, SMALL_REQUEST};
+use crate::providers::bucket::{Head, Listed};
 use crate::xml::{summary, unescape};
 
 /// The API version of listings.

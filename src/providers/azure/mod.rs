@@ -19,15 +19,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
-use napi_derive::napi;
 use object_store::path::Path;
 use serde_json::json;
 
 use self::config::{Credential, Settings};
 use crate::error::{Error, Result};
-use crate::providers::bucket::{
-    encode_key, http_client, query_string, BucketStore, Clients, Listed, Service, SMALL_REQUEST, UPLOAD_REQUEST,
-};
+use crate::http::{encode_key, query_string, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{Clients, Listed, Service};
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
 /// How long "public" lasts: the original's one-year SAS.
@@ -51,18 +49,9 @@ pub fn connect(c: &AzureConfig) -> Result<(Arc<dyn Service>, Clients)> {
         reader: Arc::new(settings.store(None)?),
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST))?),
     };
-    let http = http_client()?;
+    let http = crate::http::client()?;
     let azure = Azure { settings: Arc::new(settings), http, no_start_from: Arc::default() };
     Ok((Arc::new(azure), clients))
-}
-
-#[napi]
-impl BucketStore {
-    /// The native half of `AzureStorageProvider`.
-    #[napi(factory)]
-    pub fn azure(config: AzureConfig) -> BucketStore {
-        BucketStore::connect(connect(&config))
-    }
 }
 
 /// HMAC-SHA256 of `text` with the account key, in base64: SAS URLs and SharedKey requests.

@@ -8,17 +8,15 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
-use napi::bindgen_prelude::Buffer;
-use napi_derive::napi;
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, MultipartUpload, ObjectStore, PutMultipartOptions, PutOptions, PutPayload};
 use tokio::task::JoinSet;
 
-use super::{path, storage_error, Bucket, Target};
+use super::{path, storage_error, Bucket};
 use crate::error::{Error, Result};
 use crate::listing::FileRecord;
-use crate::upload::UploadOptions;
+use crate::provider::Target;
+use crate::upload::{Upload, UploadOptions};
 
 /// Bytes per part (S3 and GCS want at least 5 MiB for all but the last).
 const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -30,7 +28,8 @@ fn part_size(size: Option<u64>, max_parts: u64) -> usize {
 }
 const PARTS_IN_FLIGHT: usize = 2;
 
-struct State {
+/// An upload in progress (see [`Upload`]).
+pub struct BucketUpload {
     bucket: Arc<Bucket>,
     options: UploadOptions,
     path: Path,
@@ -48,15 +47,15 @@ struct State {
     sent: u64,
 }
 
-/// An upload in progress: `write()` chunks or `copyFrom()` a path, then `finish()`; `abort()`
-/// discards what was sent.
-#[napi]
-pub struct BucketUpload {
-    state: tokio::sync::Mutex<Option<State>>,
-}
-
 /// Checks the options and prepares the upload; nothing is sent until the first part fills.
 pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<BucketUpload> {
+    // Objects always go to the configured bucket, where every other method looks for them.
+    if let Some(asked) = options.bucket.as_deref().filter(|b| !b.is_empty() && *b != bucket.service.bucket()) {
+        return Err(Error::InvalidInput(format!(
+            "bucket \"{asked}\" is not this provider's bucket \"{}\"",
+            bucket.service.bucket()
+        )));
+    }
     if let Some(s) = options.size {
         if !(s.is_finite() && s >= 0.0 && s.fract() == 0.0) {
             return Err(Error::InvalidInput(format!("Invalid size {s}: expected a non-negative integer")));
@@ -82,21 +81,19 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<BucketUpload
     let max_parts = bucket.service.max_parts();
     let part_size = part_size(options.size.map(|s| s as u64), max_parts);
     Ok(BucketUpload {
-        state: tokio::sync::Mutex::new(Some(State {
-            bucket,
-            options,
-            path,
-            content_type,
-            attributes,
-            pending: VecDeque::new(),
-            pending_len: 0,
-            part_size,
-            multipart: None,
-            parts: JoinSet::new(),
-            parts_sent: 0,
-            max_parts,
-            sent: 0,
-        })),
+        bucket,
+        options,
+        path,
+        content_type,
+        attributes,
+        pending: VecDeque::new(),
+        pending_len: 0,
+        part_size,
+        multipart: None,
+        parts: JoinSet::new(),
+        parts_sent: 0,
+        max_parts,
+        sent: 0,
     })
 }
 
@@ -104,12 +101,12 @@ fn mismatch(expected: u64, got: u64) -> Error {
     Error::InvalidInput(format!("Content-Length mismatch: expected {expected}, got {got}"))
 }
 
-impl State {
+impl BucketUpload {
     fn expected(&self) -> Option<u64> {
         self.options.size.map(|s| s as u64)
     }
 
-    async fn write(&mut self, bytes: Bytes) -> Result<()> {
+    async fn push(&mut self, bytes: Bytes) -> Result<()> {
         self.sent += bytes.len() as u64;
         if let Some(expected) = self.expected().filter(|&e| self.sent > e) {
             return Err(mismatch(expected, self.sent));
@@ -173,7 +170,7 @@ impl State {
         }
     }
 
-    async fn finish(&mut self) -> Result<FileRecord> {
+    async fn complete(&mut self) -> Result<FileRecord> {
         if let Some(expected) = self.expected().filter(|&e| self.sent != e) {
             return Err(mismatch(expected, self.sent));
         }
@@ -207,7 +204,7 @@ impl State {
         let (visibility, public_url) = if service.uploads_public() {
             ("public".to_string(), Some(service.public_url(&key)))
         } else if self.options.public == Some(true) {
-            let r = self.bucket.set_visibility(&Target::Key(key.clone()), true).await;
+            let r = self.bucket.change_visibility(&Target::Key(key.clone()), true).await;
             (r.actual_visibility, r.public_url)
         } else {
             ("private".to_string(), None)
@@ -235,55 +232,25 @@ impl State {
     }
 }
 
-impl BucketUpload {
-    async fn with_state<T>(&self, f: impl AsyncFnOnce(&mut State) -> Result<T>) -> napi::Result<T> {
-        let mut guard = self.state.lock().await;
-        let state = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        Ok(f(state).await?)
-    }
-}
-
-#[napi]
-impl BucketUpload {
-    #[napi]
-    pub async fn write(&self, chunk: Buffer) -> napi::Result<()> {
-        self.with_state(async |s| s.write(Bytes::from_owner(chunk)).await).await
-    }
-
-    /// Streams a local file into the upload.
-    #[napi]
-    pub async fn copy_from(&self, path: String) -> napi::Result<()> {
-        self.with_state(async |s| {
-            let file =
-                tokio::fs::File::open(&path).await.map_err(|e| Error::io(format!("Failed to open {path}"), e))?;
-            let mut frames = tokio_util::io::ReaderStream::with_capacity(file, 1024 * 1024);
-            while let Some(frame) = frames.next().await {
-                s.write(frame.map_err(|e| Error::io("Failed to read file", e))?).await?;
-            }
-            Ok(())
-        })
-        .await
+#[async_trait::async_trait]
+impl Upload for BucketUpload {
+    async fn write(&mut self, chunk: Bytes) -> Result<()> {
+        self.push(chunk).await
     }
 
     /// Completes the upload; on failure what was sent is discarded.
-    #[napi]
-    pub async fn finish(&self) -> napi::Result<FileRecord> {
-        let state = self.state.lock().await.take();
-        let mut state = state.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        match state.finish().await {
+    async fn finish(mut self: Box<Self>) -> Result<FileRecord> {
+        match self.complete().await {
             Ok(r) => Ok(r),
             Err(e) => {
-                state.discard().await;
-                Err(e.into())
+                self.discard().await;
+                Err(e)
             }
         }
     }
 
-    #[napi]
-    pub async fn abort(&self) {
-        if let Some(state) = self.state.lock().await.take() {
-            state.discard().await;
-        }
+    async fn abort(self: Box<Self>) {
+        self.discard().await;
     }
 }
 

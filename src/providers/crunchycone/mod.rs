@@ -1,6 +1,6 @@
 //! CrunchyConeProvider: files kept by the CrunchyCone storage API. Records and URLs come from the
 //! REST API (`client.rs`); bytes move between JS and the presigned upload / signed download URLs
-//! in constant memory. The JS class (`lib/providers/crunchycone.js`) adapts this to the original API.
+//! in constant memory.
 
 mod client;
 mod config;
@@ -8,20 +8,21 @@ mod upload;
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use futures::StreamExt;
-use napi_derive::napi;
 use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
-use crate::range::{self, RangeRequest, Requested};
-use crate::stream::{self, Body, NativeStream, Opened, Opener};
-use crate::visibility::{parse_visibility, VisibilityResult, VisibilityStatus};
+use crate::provider::{Provider, Target};
+use crate::range::{self, Requested};
+use crate::stream::{self, Body, Opened, Opener};
+use crate::upload::{Upload, UploadOptions};
+use crate::visibility::{VisibilityResult, VisibilityStatus};
 use client::{encode, Api, FileMeta};
 pub use config::ConfigInput;
-pub use upload::CrunchyConeUpload;
 
 fn not_found_by_id(id: &str) -> Error {
     Error::NotFound(format!("File with external_id \"{id}\" not found"))
@@ -33,14 +34,6 @@ fn or_not_found<T>(r: Result<T>, not_found: impl FnOnce() -> Error) -> Result<T>
         Err(Error::NotFound(_)) => Err(not_found()),
         other => other,
     }
-}
-
-/// A file named by key, by external id, or by the server's file id.
-#[derive(Clone)]
-enum Target {
-    Key(String),
-    ExternalId(String),
-    FileId(String),
 }
 
 impl Api {
@@ -56,7 +49,7 @@ impl Api {
 
     /// Looks the file up, resolves the range against its size, then GETs the bytes from a
     /// (cached) signed URL, refreshing the URL once if the storage refuses it.
-    async fn open(self: Arc<Self>, target: Target, req: Option<Requested>) -> Result<Opened> {
+    async fn open_file(self: Arc<Self>, target: Target, req: Option<Requested>) -> Result<Opened> {
         let meta = self.locate(&target).await?;
         // A range the record already shows to be out of bounds fails before any request (a record
         // without a size, or with 0, may be out of step: the response decides then).
@@ -145,7 +138,7 @@ impl Api {
         Err(last.expect("at least one endpoint"))
     }
 
-    async fn set_visibility(&self, target: &Target, public: bool) -> Result<VisibilityResult> {
+    async fn change_visibility(&self, target: &Target, public: bool) -> Result<VisibilityResult> {
         let failed = |message: String, extra: Option<Value>| VisibilityResult {
             provider_specific: extra,
             ..VisibilityResult::new(public, false, false, message)
@@ -209,7 +202,7 @@ impl Api {
         }
     }
 
-    async fn get_visibility(&self, target: &Target) -> Result<VisibilityStatus> {
+    async fn visibility_of(&self, target: &Target) -> Result<VisibilityStatus> {
         const FAILED: &str = "Failed to get file visibility";
         let meta = match target {
             Target::Key(key) => self
@@ -261,132 +254,90 @@ impl Api {
     }
 }
 
-/// The native half of `CrunchyConeProvider`. Configuration is resolved at construction; a bad one
-/// is reported by every call (as the original reports it when a method awaits it).
-#[napi]
-pub struct CrunchyConeStore {
-    api: std::result::Result<Arc<Api>, String>,
+/// The provider for a configuration (from the config object, the environment and
+/// `crunchycone.toml`, resolved now).
+pub fn connect(input: &ConfigInput) -> Result<Arc<dyn Provider>> {
+    Ok(Arc::new(Api::new(config::resolve(input)?)?))
 }
 
-impl CrunchyConeStore {
-    fn api(&self) -> Result<Arc<Api>> {
-        self.api.clone().map_err(Error::InvalidInput)
-    }
-}
-
-/// A key is checked as uploads check it: one no upload could have written is refused, not looked up.
-fn target(value: String, by_external_id: bool) -> Result<Target> {
-    if by_external_id {
-        Ok(Target::ExternalId(value))
-    } else {
-        crate::keys::validate(&value)?;
-        Ok(Target::Key(value))
-    }
-}
-
-#[napi]
-impl CrunchyConeStore {
-    #[napi(constructor)]
-    pub fn new(input: ConfigInput) -> Self {
-        let api = config::resolve(&input).and_then(Api::new).map(Arc::new).map_err(|e| e.to_string());
-        CrunchyConeStore { api }
-    }
-
-    /// The default `timeout` of a stream (the config's), or 0 while the configuration is invalid.
-    #[napi]
-    pub fn stream_timeout(&self) -> u32 {
-        self.api.as_ref().map_or(0, |api| api.cfg.timeout_ms)
-    }
-
-    #[napi]
-    pub async fn begin_upload(&self, options: crate::upload::UploadOptions) -> napi::Result<CrunchyConeUpload> {
-        Ok(upload::begin(self.api()?, options).await?)
-    }
-
-    #[napi]
-    pub async fn delete(&self, key: String, by_external_id: bool) -> napi::Result<()> {
-        let api = self.api()?;
-        if by_external_id {
-            let path = format!("/api/v1/storage/files/by-external-id/{}", encode(&key));
-            or_not_found(api.call(Method::DELETE, &path, None).await, || not_found_by_id(&key))?;
-            return Ok(());
+#[async_trait]
+impl Provider for Api {
+    /// A key is checked as uploads check it: one no upload could have written is refused, not
+    /// looked up.
+    fn check(&self, target: &Target) -> Result<()> {
+        match target {
+            Target::Key(key) => crate::keys::validate(key).map(|_| ()),
+            Target::ExternalId(_) | Target::FileId(_) => Ok(()),
         }
-        let meta = api
-            .find_by_key(&key)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("File with storage key {key} not found")))?;
-        api.call(Method::DELETE, &format!("/api/v1/storage/files/{}", meta.file_id), None).await?;
-        Ok(())
-    }
-
-    #[napi]
-    pub async fn url(&self, key: String, by_external_id: bool, disposition: Option<String>) -> napi::Result<String> {
-        Ok(self.api()?.file_url(&target(key, by_external_id)?, disposition).await?)
     }
 
     /// Whether a completed upload exists under `key`. Only "not found" answers false: network,
     /// auth and server errors are reported, not taken for absence.
-    #[napi]
-    pub async fn exists(&self, key: String) -> napi::Result<bool> {
-        let meta = self.api()?.find_by_key(&key).await?;
+    async fn exists(self: Arc<Self>, key: String) -> Result<bool> {
+        let meta = self.find_by_key(&key).await?;
         Ok(meta.is_some_and(|m| m.upload_status.as_deref() == Some("completed")))
     }
 
-    #[napi]
-    pub async fn find(&self, external_id: String) -> napi::Result<Option<FileRecord>> {
-        let api = self.api()?;
-        match api.by_external_id(&external_id).await {
-            Ok(meta) => Ok(Some(meta.record(&api.cfg.api_url))),
+    async fn find(self: Arc<Self>, external_id: String) -> Result<Option<FileRecord>> {
+        match self.by_external_id(&external_id).await {
+            Ok(meta) => Ok(Some(meta.record(&self.cfg.api_url))),
             Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 
     /// Every matching record (server-side prefix filters, all pages), then the shared filters,
     /// sorting and paging, so pages are full and counts are right.
-    #[napi]
-    pub async fn list(&self, options: ListOptions, search: bool) -> napi::Result<ListResult> {
+    async fn list(self: Arc<Self>, options: ListOptions, search: bool) -> Result<ListResult> {
         listing::validate(&options)?;
-        let api = self.api()?;
         let prefix = if search { None } else { options.prefix.as_deref() };
-        let metas = api.list_all(prefix, options.external_id_prefix.as_deref()).await?;
-        let records = metas.iter().map(|m| m.record(&api.cfg.api_url)).collect();
-        Ok(listing::query(records, &options, search)?)
+        let metas = self.list_all(prefix, options.external_id_prefix.as_deref()).await?;
+        let records = metas.iter().map(|m| m.record(&self.cfg.api_url)).collect();
+        listing::query(records, &options, search)
     }
 
-    #[napi]
-    pub async fn set_visibility(
-        &self,
-        key: String,
-        by_external_id: bool,
-        visibility: String,
-    ) -> napi::Result<VisibilityResult> {
-        let public = parse_visibility(&visibility)?;
-        Ok(self.api()?.set_visibility(&target(key, by_external_id)?, public).await?)
+    async fn delete(self: Arc<Self>, target: Target) -> Result<()> {
+        let path = match &target {
+            Target::ExternalId(id) => {
+                let path = format!("/api/v1/storage/files/by-external-id/{}", encode(id));
+                return or_not_found(self.call(Method::DELETE, &path, None).await, || not_found_by_id(id)).map(|_| ());
+            }
+            Target::Key(key) => {
+                let meta = self.find_by_key(key).await?;
+                let meta = meta.ok_or_else(|| Error::NotFound(format!("File with storage key {key} not found")))?;
+                format!("/api/v1/storage/files/{}", meta.file_id)
+            }
+            Target::FileId(id) => format!("/api/v1/storage/files/{id}"),
+        };
+        self.call(Method::DELETE, &path, None).await.map(|_| ())
     }
 
-    /// `updateFileVisibilityById`: the id-based endpoints, without a lookup.
-    #[napi]
-    pub async fn set_visibility_by_file_id(
-        &self,
-        file_id: String,
-        visibility: String,
-    ) -> napi::Result<VisibilityResult> {
-        let public = parse_visibility(&visibility)?;
-        Ok(self.api()?.set_visibility(&Target::FileId(file_id), public).await?)
+    async fn url(
+        self: Arc<Self>,
+        target: Target,
+        _expires_in: Option<f64>,
+        disposition: Option<String>,
+    ) -> Result<String> {
+        self.file_url(&target, disposition).await
     }
 
-    #[napi]
-    pub async fn get_visibility(&self, key: String, by_external_id: bool) -> napi::Result<VisibilityStatus> {
-        Ok(self.api()?.get_visibility(&target(key, by_external_id)?).await?)
+    async fn set_visibility(self: Arc<Self>, target: Target, public: bool) -> Result<VisibilityResult> {
+        self.change_visibility(&target, public).await
     }
 
-    /// A stream handle; checks the range now, all I/O happens in `open()`.
-    #[napi]
-    pub fn stream(&self, key: String, by_external_id: bool, range: RangeRequest) -> napi::Result<NativeStream> {
-        let api = self.api()?;
-        let req = range.check()?;
-        let open = api.open(target(key, by_external_id)?, req);
-        Ok(NativeStream::new(Opener::Async(Box::pin(open))))
+    async fn get_visibility(self: Arc<Self>, target: Target) -> Result<VisibilityStatus> {
+        self.visibility_of(&target).await
+    }
+
+    fn open(self: Arc<Self>, target: Target, range: Option<Requested>, _include_metadata: bool) -> Opener {
+        Opener::Async(Box::pin(self.open_file(target, range)))
+    }
+
+    async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>> {
+        Ok(Box::new(upload::begin(self, options).await?))
+    }
+
+    fn stream_timeout_ms(&self) -> u32 {
+        self.cfg.timeout_ms
     }
 }

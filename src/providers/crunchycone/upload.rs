@@ -5,9 +5,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
-use napi::bindgen_prelude::Buffer;
-use napi_derive::napi;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::Method;
 use serde::Deserialize;
@@ -18,7 +15,7 @@ use tokio::task::JoinHandle;
 use super::client::Api;
 use crate::error::{Error, Result};
 use crate::listing::FileRecord;
-use crate::upload::UploadOptions;
+use crate::upload::{Upload, UploadOptions};
 
 type Frame = std::result::Result<Bytes, std::io::Error>;
 
@@ -28,22 +25,17 @@ struct Descriptor {
     upload_url: String,
 }
 
-struct State {
+/// An upload in progress (see [`Upload`]); aborting it removes the record.
+pub struct CrunchyConeUpload {
     api: Arc<Api>,
     options: UploadOptions,
+    /// The key the file is stored under (given or generated).
+    file_path: String,
     file_id: String,
     expected: u64,
     sent: u64,
     tx: Option<mpsc::Sender<Frame>>,
     put: JoinHandle<Result<()>>,
-}
-
-/// An upload in progress: `write()` chunks or `copyFrom()` a path, then `finish()`; `abort()`
-/// removes the record.
-#[napi]
-pub struct CrunchyConeUpload {
-    state: tokio::sync::Mutex<Option<State>>,
-    file_path: String,
 }
 
 fn mismatch(expected: u64, got: u64) -> Error {
@@ -97,21 +89,10 @@ pub async fn begin(api: Arc<Api>, options: UploadOptions) -> Result<CrunchyConeU
             status.canonical_reason().unwrap_or("")
         )))
     });
-    Ok(CrunchyConeUpload {
-        file_path,
-        state: tokio::sync::Mutex::new(Some(State {
-            api,
-            options,
-            file_id: d.file_id,
-            expected: size,
-            sent: 0,
-            tx: Some(tx),
-            put,
-        })),
-    })
+    Ok(CrunchyConeUpload { api, options, file_path, file_id: d.file_id, expected: size, sent: 0, tx: Some(tx), put })
 }
 
-impl State {
+impl CrunchyConeUpload {
     async fn send(&mut self, bytes: Bytes) -> Result<()> {
         // Nothing to send; an empty file's PUT (Content-Length: 0) may be over already.
         if bytes.is_empty() {
@@ -139,7 +120,7 @@ impl State {
         Error::Timeout(format!("Upload to presigned URL made no progress for {}ms", self.api.cfg.timeout_ms))
     }
 
-    async fn finish(mut self) -> Result<FileRecord> {
+    async fn complete(mut self) -> Result<FileRecord> {
         self.tx = None;
         if self.sent != self.expected {
             return Err(mismatch(self.expected, self.sent));
@@ -164,53 +145,40 @@ impl State {
     }
 }
 
-#[napi]
-impl CrunchyConeUpload {
-    /// The key the file is stored under (given or generated).
-    #[napi(getter)]
-    pub fn file_path(&self) -> String {
-        self.file_path.clone()
+#[async_trait::async_trait]
+impl Upload for CrunchyConeUpload {
+    async fn write(&mut self, chunk: Bytes) -> Result<()> {
+        self.send(chunk).await
     }
 
-    #[napi]
-    pub async fn write(&self, chunk: Buffer) -> napi::Result<()> {
-        let mut guard = self.state.lock().await;
-        let state = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        Ok(state.send(Bytes::from_owner(chunk)).await?)
-    }
-
-    /// Streams a local file into the upload.
-    #[napi]
-    pub async fn copy_from(&self, path: String) -> napi::Result<()> {
-        let mut guard = self.state.lock().await;
-        let state = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        let file = tokio::fs::File::open(&path).await.map_err(|e| Error::io(format!("Failed to open {path}"), e))?;
-        let mut frames = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
-        while let Some(frame) = frames.next().await {
-            state.send(frame.map_err(|e| Error::io("Failed to read file", e))?).await?;
-        }
-        Ok(())
+    fn copy_frame(&self) -> usize {
+        256 * 1024
     }
 
     /// Completes the upload; on failure the record is deleted.
-    #[napi]
-    pub async fn finish(&self) -> napi::Result<FileRecord> {
-        let state = self.state.lock().await.take();
-        let state = state.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-        let (api, file_id) = (state.api.clone(), state.file_id.clone());
-        match state.finish().await {
+    async fn finish(self: Box<Self>) -> Result<FileRecord> {
+        let (api, file_id) = (self.api.clone(), self.file_id.clone());
+        match self.complete().await {
             Ok(r) => Ok(r),
             Err(e) => {
                 let _ = api.call(Method::DELETE, &format!("/api/v1/storage/files/{file_id}"), None).await;
-                Err(e.into())
+                Err(e)
             }
         }
     }
 
-    #[napi]
-    pub async fn abort(&self) {
-        if let Some(state) = self.state.lock().await.take() {
-            state.discard().await;
-        }
+    async fn abort(self: Box<Self>) {
+        self.discard().await;
+    }
+
+    /// The original's words: the file's name (or external id), and where it was going.
+    fn failure_words(&self) -> (String, String) {
+        let o = &self.options;
+        let name = o.filename.as_deref().filter(|f| !f.is_empty());
+        let name = name.or(Some(o.external_id.as_str()).filter(|id| !id.is_empty())).unwrap_or("unknown");
+        (
+            format!("Upload failed for file \"{name}\": "),
+            format!(" (external_id: {}, file_path: {})", o.external_id, self.file_path),
+        )
     }
 }

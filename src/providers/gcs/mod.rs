@@ -16,7 +16,6 @@ use base64::Engine;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
-use napi_derive::napi;
 use object_store::gcp::GoogleCloudStorage;
 use object_store::path::Path;
 use object_store::{Attribute, Attributes};
@@ -26,10 +25,8 @@ use serde_json::{json, Value};
 pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{with_causes, Error, Result};
-use crate::providers::bucket::{
-    encode_key, http_client, pages, query_string, refused, signed_get, BucketStore, Clients, Head, Listed, Service,
-    SMALL_REQUEST, UPLOAD_REQUEST,
-};
+use crate::http::{encode_key, pages, query_string, refused, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{signed_get, Clients, Head, Listed, Service};
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
 /// GCS's longest signed URL lifetime (7 days, V4 signing).
@@ -51,17 +48,8 @@ pub fn connect(c: &GcsConfig) -> Result<(Arc<dyn Service>, Clients)> {
         reader: Arc::new(settings.store(None)?),
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST))?),
     };
-    let http = http_client()?;
+    let http = crate::http::client()?;
     Ok((Arc::new(Gcs { settings, store, http }), clients))
-}
-
-#[napi]
-impl BucketStore {
-    /// The native half of `GCPStorageProvider`.
-    #[napi(factory)]
-    pub fn gcs(config: GcsConfig) -> BucketStore {
-        BucketStore::connect(connect(&config))
-    }
 }
 
 impl Gcs {

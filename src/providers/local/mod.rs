@@ -1,5 +1,5 @@
 //! LocalStorageProvider: files under a root directory, each with a `<key>.json` sidecar in the
-//! original's format. The JS class (`lib/providers/local.js`) adapts this to the original API.
+//! original's format.
 
 mod catalog;
 mod confined;
@@ -12,18 +12,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
+use async_trait::async_trait;
 use cap_std::fs::Dir;
-use napi_derive::napi;
 
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
-use crate::range::{self, RangeRequest, Requested};
-use crate::stream::{Body, NativeStream, Opened, Opener};
-use crate::visibility::{parse_visibility, visibility_name, VisibilityResult, VisibilityStatus};
+use crate::provider::{Provider, Target};
+use crate::range::{self, Requested};
+use crate::stream::{Body, Opened, Opener};
+use crate::upload::{Upload, UploadOptions};
+use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 use catalog::{read_sidecar, Catalog};
 use confined::{kind, lock, Place, Root};
 use temp::{Sweeper, Temp};
-pub use upload::{NativeUpload, UploadOptions};
 
 /// Runs blocking file-system work off the JS thread and off the async workers.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -67,11 +68,11 @@ impl Store {
         Ok(Some(place))
     }
 
-    fn url(&self, key: &str) -> String {
+    fn url_of(&self, key: &str) -> String {
         format!("{}/{}", self.base_url, key)
     }
 
-    fn delete(&self, key: &str) -> Result<()> {
+    fn remove(&self, key: &str) -> Result<()> {
         let Some(p) = self.place(key, false)? else { return Ok(()) };
         let failed = |e: io::Error| Error::Provider(format!("Failed to delete file: {e}"));
         let _lock = lock(&p.dir, true).map_err(failed)?;
@@ -86,7 +87,7 @@ impl Store {
     }
 
     /// Whether `key` is a file `getFileStream` would serve: a regular file.
-    fn exists(&self, key: &str) -> Result<bool> {
+    fn is_file(&self, key: &str) -> Result<bool> {
         Ok(self.place(key, false)?.is_some_and(|p| kind(&p.dir, &p.name).is_some_and(|t| t.is_file())))
     }
 
@@ -101,7 +102,7 @@ impl Store {
 
     /// Finds the file of an external id: the index's candidates first, verified on disk; a walk if
     /// none checks out. A sidecar whose content file is gone is deleted, as the original does.
-    fn find(&self, id: &str) -> Result<Option<FileRecord>> {
+    fn lookup(&self, id: &str) -> Result<Option<FileRecord>> {
         let root = self.root.open()?;
         let (mut keys, mut walked) = self.catalog.candidates(&root, id);
         loop {
@@ -124,7 +125,7 @@ impl Store {
         Ok(None)
     }
 
-    fn list(&self, o: &ListOptions, search: bool) -> Result<ListResult> {
+    fn query(&self, o: &ListOptions, search: bool) -> Result<ListResult> {
         listing::validate(o)?;
         let root = self.root.open()?;
         let mut files = Vec::new();
@@ -138,7 +139,7 @@ impl Store {
         listing::query(files, o, search)
     }
 
-    fn set_visibility(&self, key: &str, public: bool) -> Result<VisibilityResult> {
+    fn mark(&self, key: &str, public: bool) -> Result<VisibilityResult> {
         let failed = |message: String| VisibilityResult::new(public, false, false, message);
         let not_found = || failed(format!("File with key {key} not found"));
         let Some(p) = self.place(key, false)? else { return Ok(not_found()) };
@@ -153,7 +154,7 @@ impl Store {
         let Some(mut s) = read_sidecar(&p.dir, &meta, key) else {
             return Ok(failed("Failed to update file visibility metadata: no valid metadata file".into()));
         };
-        let url = self.url(key);
+        let url = self.url_of(key);
         s.set_visibility(public.then_some(url.as_str()));
         if let Err(e) = write_atomically(&p.dir, &meta, &s.to_bytes()) {
             return Ok(failed(format!("Failed to update file visibility metadata: {e}")));
@@ -170,7 +171,7 @@ impl Store {
         })
     }
 
-    fn get_visibility(&self, key: &str) -> Result<VisibilityStatus> {
+    fn visibility(&self, key: &str) -> Result<VisibilityStatus> {
         let not_found = || Error::NotFound(format!("File with key {key} not found"));
         let p = self.place(key, false)?.ok_or_else(not_found)?;
         if !kind(&p.dir, &p.name).is_some_and(|t| t.is_file()) {
@@ -186,7 +187,7 @@ impl Store {
         };
         Ok(VisibilityStatus {
             visibility: visibility_name(public).into(),
-            public_url: public.then(|| self.url(key)),
+            public_url: public.then(|| self.url_of(key)),
             can_make_public: true,
             can_make_private: true,
             supports_temporary_access: false,
@@ -197,7 +198,7 @@ impl Store {
     /// Opens the file (a regular file only), resolves the range and positions a reader at its start.
     /// The file and its sidecar are read under the directory's shared lock, so they come from the
     /// same upload.
-    fn open(&self, key: &str, req: Option<Requested>, include_metadata: bool) -> Result<Opened> {
+    fn open_file(&self, key: &str, req: Option<Requested>, include_metadata: bool) -> Result<Opened> {
         let not_found = || Error::NotFound(format!("File not found: {key}"));
         let p = self.place(key, false)?.ok_or_else(not_found)?;
         let failed = |e| Error::io(format!("Failed to open file {key}"), e);
@@ -232,91 +233,96 @@ impl Store {
     }
 }
 
-/// The native half of `LocalStorageProvider`.
-#[napi]
-pub struct LocalStore {
-    store: Arc<Store>,
+/// The provider for files under `root` (absolute), with URLs under `base_url`. Creating the root
+/// is retried by every operation, so this never fails or crashes the process because of the file
+/// system. It removes the temporary files that writers which died left behind (see `temp`).
+pub fn connect(root: String, base_url: String) -> Arc<dyn Provider> {
+    let store =
+        Store { root: Root::new(PathBuf::from(root)), base_url, catalog: Catalog::default(), sweeper: Sweeper::new() };
+    if let Ok(dir) = store.root.open() {
+        temp::sweep_tree(&dir);
+    }
+    Arc::new(store)
 }
 
-#[napi]
-impl LocalStore {
-    /// `root` must be absolute (JS resolves it). Creating the root is retried by every operation,
-    /// so a constructor never fails or crashes the process because of the file system. It removes
-    /// the temporary files that writers which died left behind (see `temp`).
-    #[napi(constructor)]
-    pub fn new(root: String, base_url: String) -> Self {
-        let store = Store {
-            root: Root::new(PathBuf::from(root)),
-            base_url,
-            catalog: Catalog::default(),
-            sweeper: Sweeper::new(),
-        };
-        if let Ok(dir) = store.root.open() {
-            temp::sweep_tree(&dir);
+/// The original's words for an external id that names no file (quoted by some methods).
+fn no_file(target: &Target, quoted: bool) -> Error {
+    let id = match target {
+        Target::Key(id) | Target::ExternalId(id) | Target::FileId(id) => id,
+    };
+    Error::NotFound(if quoted {
+        format!("File with external_id \"{id}\" not found")
+    } else {
+        format!("File with external_id {id} not found")
+    })
+}
+
+impl Store {
+    /// The key a target names: by external id, found on a blocking thread (`None`: no file has
+    /// it).
+    async fn key_of(self: &Arc<Self>, target: &Target) -> Result<Option<String>> {
+        match target {
+            Target::Key(key) => Ok(Some(key.clone())),
+            Target::ExternalId(id) => {
+                let (store, id) = (self.clone(), id.clone());
+                Ok(blocking(move || store.lookup(&id)).await?.map(|r| r.key))
+            }
+            Target::FileId(_) => Err(Error::InvalidInput("Local storage has no file ids".into())),
         }
-        LocalStore { store: Arc::new(store) }
+    }
+}
+
+/// Every method runs its file-system work on a blocking thread, off the JS thread and the async
+/// workers. By external id, a method finds the key first, as the original does.
+#[async_trait]
+impl Provider for Store {
+    async fn exists(self: Arc<Self>, key: String) -> Result<bool> {
+        blocking(move || self.is_file(&key)).await
     }
 
-    #[napi]
-    pub async fn begin_upload(&self, options: UploadOptions) -> napi::Result<NativeUpload> {
-        let store = self.store.clone();
-        Ok(blocking(move || upload::Upload::begin(store, options)).await?.into())
+    async fn find(self: Arc<Self>, external_id: String) -> Result<Option<FileRecord>> {
+        blocking(move || self.lookup(&external_id)).await
     }
 
-    #[napi]
-    pub async fn delete(&self, key: String) -> napi::Result<()> {
-        let store = self.store.clone();
-        Ok(blocking(move || store.delete(&key)).await?)
+    async fn list(self: Arc<Self>, options: ListOptions, search: bool) -> Result<ListResult> {
+        blocking(move || self.query(&options, search)).await
     }
 
-    #[napi]
-    pub fn url(&self, key: String) -> napi::Result<String> {
-        crate::keys::validate(&key)?;
-        Ok(self.store.url(&key))
+    async fn delete(self: Arc<Self>, target: Target) -> Result<()> {
+        let key = self.key_of(&target).await?.ok_or_else(|| no_file(&target, true))?;
+        blocking(move || self.remove(&key)).await
     }
 
-    #[napi]
-    pub async fn exists(&self, key: String) -> napi::Result<bool> {
-        let store = self.store.clone();
-        Ok(blocking(move || store.exists(&key)).await?)
+    async fn url(self: Arc<Self>, target: Target, _expires_in: Option<f64>, _: Option<String>) -> Result<String> {
+        let key = self.key_of(&target).await?.ok_or_else(|| no_file(&target, true))?;
+        Ok(self.url_of(&key))
     }
 
-    #[napi]
-    pub async fn find(&self, external_id: String) -> napi::Result<Option<FileRecord>> {
-        let store = self.store.clone();
-        Ok(blocking(move || store.find(&external_id)).await?)
-    }
-
-    #[napi]
-    pub async fn list(&self, options: ListOptions, search: bool) -> napi::Result<ListResult> {
-        let store = self.store.clone();
-        Ok(blocking(move || store.list(&options, search)).await?)
-    }
-
-    #[napi]
-    pub async fn set_visibility(&self, keys: Vec<String>, visibility: String) -> napi::Result<Vec<VisibilityResult>> {
-        let public = parse_visibility(&visibility)?;
-        // All keys are checked before any file changes.
-        for key in &keys {
-            crate::keys::validate(key)?;
+    async fn set_visibility(self: Arc<Self>, target: Target, public: bool) -> Result<VisibilityResult> {
+        match self.key_of(&target).await? {
+            Some(key) => blocking(move || self.mark(&key, public)).await,
+            None => Ok(VisibilityResult::new(public, false, false, no_file(&target, false).to_string())),
         }
-        let store = self.store.clone();
-        Ok(blocking(move || keys.iter().map(|k| store.set_visibility(k, public)).collect()).await?)
     }
 
-    #[napi]
-    pub async fn get_visibility(&self, key: String) -> napi::Result<VisibilityStatus> {
-        let store = self.store.clone();
-        Ok(blocking(move || store.get_visibility(&key)).await?)
+    async fn get_visibility(self: Arc<Self>, target: Target) -> Result<VisibilityStatus> {
+        let key = self.key_of(&target).await?.ok_or_else(|| no_file(&target, false))?;
+        blocking(move || self.visibility(&key)).await
     }
 
-    /// A stream handle for `key`. Checks the key and range now; all I/O happens in `open()`.
-    #[napi]
-    pub fn stream(&self, key: String, range: RangeRequest, include_metadata: bool) -> napi::Result<NativeStream> {
-        crate::keys::validate(&key)?;
-        let req = range.check()?;
-        let store = self.store.clone();
-        let opener = Opener::Blocking(Box::new(move || store.open(&key, req, include_metadata)));
-        Ok(NativeStream::new(opener))
+    fn open(self: Arc<Self>, target: Target, range: Option<Requested>, include_metadata: bool) -> Opener {
+        Opener::Blocking(Box::new(move || {
+            let key = match &target {
+                Target::Key(key) => key.clone(),
+                Target::ExternalId(id) => self.lookup(id)?.ok_or_else(|| no_file(&target, true))?.key,
+                Target::FileId(_) => return Err(Error::InvalidInput("Local storage has no file ids".into())),
+            };
+            self.open_file(&key, range, include_metadata)
+        }))
+    }
+
+    async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>> {
+        let upload = blocking(move || upload::LocalUpload::begin(self, options)).await?;
+        Ok(Box::new(upload::Blocking::new(upload)))
     }
 }

@@ -5,11 +5,10 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use bytes::Bytes;
 use chrono::Utc;
-use napi::bindgen_prelude::Buffer;
-use napi_derive::napi;
 
 use super::catalog::read_sidecar;
 use super::confined::{lock, Place};
@@ -18,9 +17,9 @@ use super::temp::Temp;
 use super::{blocking, meta_name, Store};
 use crate::error::{Error, Result};
 use crate::listing::FileRecord;
-pub use crate::upload::UploadOptions;
+use crate::upload::{Upload, UploadOptions};
 
-pub(super) struct Upload {
+pub(super) struct LocalUpload {
     store: Arc<Store>,
     options: UploadOptions,
     key: String,
@@ -30,7 +29,7 @@ pub(super) struct Upload {
     size: u64,
 }
 
-impl Upload {
+impl LocalUpload {
     /// Checks the key, creates the parent directory and the temporary file.
     pub fn begin(store: Arc<Store>, options: UploadOptions) -> Result<Self> {
         let now = Utc::now().timestamp_millis();
@@ -47,7 +46,7 @@ impl Upload {
         }
         store.sweeper.sweep(&place.dir);
         let temp = Temp::create(&place.dir, &place.name).map_err(|e| Error::io("Failed to create file", e))?;
-        Ok(Upload { store, options, key, place, temp: Some(temp), size: 0 })
+        Ok(LocalUpload { store, options, key, place, temp: Some(temp), size: 0 })
     }
 
     fn file(&mut self) -> Result<&mut File> {
@@ -80,7 +79,7 @@ impl Upload {
             Some(ct) => ct.clone(),
             None => crate::content_type::from_name(o.filename.as_deref().unwrap_or(&self.key)).to_string(),
         };
-        let url = self.store.url(&self.key);
+        let url = self.store.url_of(&self.key);
         let s = Sidecar::new(sidecar::New {
             external_id: &o.external_id,
             key: &self.key,
@@ -111,61 +110,53 @@ impl Upload {
     }
 }
 
-/// A native upload in progress: `write()` chunks or `copyFrom()` a path, then `finish()`;
-/// `abort()` (or garbage collection) removes the partial file.
-#[napi]
-pub struct NativeUpload {
-    inner: Arc<Mutex<Option<Upload>>>,
-}
+/// The [`Upload`] of a local file: each step of [`LocalUpload`] runs on a blocking thread, which
+/// takes the upload and hands it back (an upload whose step failed is dropped, which removes its
+/// partial file).
+pub(super) struct Blocking(Option<LocalUpload>);
 
-impl From<Upload> for NativeUpload {
-    fn from(u: Upload) -> Self {
-        NativeUpload { inner: Arc::new(Mutex::new(Some(u))) }
+impl Blocking {
+    pub fn new(upload: LocalUpload) -> Self {
+        Blocking(Some(upload))
+    }
+
+    async fn step(&mut self, f: impl FnOnce(&mut LocalUpload) -> Result<()> + Send + 'static) -> Result<()> {
+        let mut upload = self.0.take().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        self.0 = Some(
+            blocking(move || {
+                f(&mut upload)?;
+                Ok(upload)
+            })
+            .await?,
+        );
+        Ok(())
     }
 }
 
-impl NativeUpload {
-    async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Upload) -> Result<T> + Send + 'static) -> Result<T> {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut guard = inner.lock().unwrap();
-            let upload = guard.as_mut().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
-            f(upload)
-        })
-        .await
-    }
-}
-
-#[napi]
-impl NativeUpload {
-    #[napi]
-    pub async fn write(&self, chunk: Buffer) -> napi::Result<()> {
-        Ok(self.with(move |u| u.write(&chunk)).await?)
+#[async_trait::async_trait]
+impl Upload for Blocking {
+    async fn write(&mut self, chunk: Bytes) -> Result<()> {
+        self.step(move |u| u.write(&chunk)).await
     }
 
-    #[napi]
-    pub async fn copy_from(&self, path: String) -> napi::Result<()> {
-        Ok(self.with(move |u| u.copy_from(Path::new(&path))).await?)
+    async fn copy_from(&mut self, path: &str) -> Result<()> {
+        let path = path.to_string();
+        self.step(move |u| u.copy_from(Path::new(&path))).await
     }
 
-    #[napi]
-    pub async fn finish(&self) -> napi::Result<FileRecord> {
-        let inner = self.inner.clone();
-        Ok(blocking(move || {
-            let upload = inner.lock().unwrap().take();
-            upload.ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?.finish()
-        })
-        .await?)
+    async fn finish(mut self: Box<Self>) -> Result<FileRecord> {
+        let upload = self.0.take().ok_or_else(|| Error::InvalidInput("The upload is already finished".into()))?;
+        blocking(move || upload.finish()).await
     }
 
-    /// Removes the partial file, after a write in flight has finished (it holds the upload).
-    #[napi]
-    pub async fn abort(&self) -> napi::Result<()> {
-        let inner = self.inner.clone();
-        Ok(blocking(move || {
-            drop(inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take());
-            Ok(())
-        })
-        .await?)
+    /// Removes the partial file.
+    async fn abort(mut self: Box<Self>) {
+        if let Some(upload) = self.0.take() {
+            let _ = blocking(move || {
+                drop(upload);
+                Ok(())
+            })
+            .await;
+        }
     }
 }

@@ -12,7 +12,8 @@ use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredent
 
 use crate::config::{self, optional_url, required};
 use crate::error::{Error, Result};
-use crate::providers::bucket::{client_options, encode_key, retry};
+use crate::http::encode_key;
+use crate::providers::bucket::{client_options, retry};
 
 /// The original's `S3Config`, as the JS classes pass it (the derived classes map theirs onto it).
 #[napi(object, object_to_js = false)]

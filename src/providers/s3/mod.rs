@@ -1,13 +1,16 @@
 //! S3 and the S3-compatible services: what they do their own way, on `object_store`'s
 //! AmazonS3 client. The provider itself is [`crate::providers::bucket`].
 //!
-//! Listings and object ACLs go through [`raw`]: object_store has no ACL API, and its listing fails
-//! whole pages on keys it cannot represent (such as `a//b`, which other clients may write).
+//! Object ACLs (`acl.rs`) and listings (`list.rs`) are requests of this crate's own (`signed.rs`):
+//! object_store has no ACL API, and its listing fails whole pages on keys it cannot represent
+//! (such as `a//b`, which other clients may write).
 
+mod acl;
 mod config;
+mod list;
+mod signed;
 
 pub use self::config::S3Config;
-mod raw;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,17 +18,14 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::FutureExt;
-use napi_derive::napi;
 use object_store::aws::AmazonS3;
 use object_store::path::Path;
 use serde_json::json;
 
 use self::config::Settings;
 use crate::error::{Error, Result};
-use crate::providers::bucket::{
-    check_header_metadata, http_client, pages, signed_get, BucketStore, Clients, Listed, Service, SMALL_REQUEST,
-    UPLOAD_REQUEST,
-};
+use crate::http::{pages, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::providers::bucket::{check_header_metadata, signed_get, Clients, Listed, Service};
 use crate::visibility::{visibility_name, VisibilityResult, VisibilityStatus};
 
 /// S3's longest presigned URL lifetime (7 days).
@@ -48,17 +48,8 @@ pub fn connect(c: &S3Config) -> Result<(Arc<dyn Service>, Clients)> {
         reader: Arc::new(settings.store(None, None)?),
         writer: Arc::new(settings.store(Some(UPLOAD_REQUEST), settings.default_acl.as_deref())?),
     };
-    let http = http_client()?;
+    let http = crate::http::client()?;
     Ok((Arc::new(S3 { settings, signer: store, http }), clients))
-}
-
-#[napi]
-impl BucketStore {
-    /// The native half of `S3CompatibleProvider` (and the five services built on it).
-    #[napi(factory)]
-    pub fn s3(config: S3Config) -> BucketStore {
-        BucketStore::connect(connect(&config))
-    }
 }
 
 impl Service for S3 {
@@ -75,7 +66,7 @@ impl Service for S3 {
             let (s3, prefix, after) = (self.clone(), prefix.clone(), after.clone());
             async move {
                 let after = after.as_deref().filter(|_| token.is_none());
-                let page = raw::list(&s3.http, &s3.settings, &prefix, after, token.as_deref()).await?;
+                let page = list::list(&s3.http, &s3.settings, &prefix, after, token.as_deref()).await?;
                 // S3 listings carry no user metadata: each object gets a HEAD.
                 Ok((page.keys.into_iter().map(|key| Listed { key, head: None }).collect(), page.next))
             }
@@ -98,7 +89,7 @@ impl Service for S3 {
     fn set_visibility<'a>(&'a self, key: &'a str, public: bool) -> BoxFuture<'a, Result<VisibilityResult>> {
         async move {
             let canned = if public { "public-read" } else { "private" };
-            let reply = raw::acl(&self.http, &self.settings, key, Some(canned)).await?;
+            let reply = acl::acl(&self.http, &self.settings, key, Some(canned)).await?;
             Ok(if reply.ok() && public {
                 VisibilityResult {
                     public_url: Some(self.settings.public_url(key)),
@@ -123,7 +114,7 @@ impl Service for S3 {
 
     fn get_visibility<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<VisibilityStatus>> {
         async move {
-            let reply = raw::acl(&self.http, &self.settings, key, None).await?;
+            let reply = acl::acl(&self.http, &self.settings, key, None).await?;
             let status = |public: bool, can_change: bool, message: &str| VisibilityStatus {
                 visibility: visibility_name(public).to_string(),
                 public_url: public.then(|| self.settings.public_url(key)),
