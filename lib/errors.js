@@ -4,8 +4,13 @@
 
 const CODED = /^\[([A-Za-z]+)\] ([\s\S]*)$/
 
+/**
+ * @param {string} message
+ * @param {string} [code]
+ * @returns {Error & { code?: string }}
+ */
 function storageError(message, code) {
-  const err = new Error(message)
+  const err = /** @type {Error & { code?: string }} */ (new Error(message))
   if (code) err.code = code
   return err
 }

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // Loads the native addon. In order: the prebuilt platform package (an optional dependency,
 // `crunchycone-storage-linux-x64-gnu` and the like), then a binary built from source into this
@@ -29,13 +30,14 @@ function load() {
   } catch (e) {
     if (e.code !== 'MODULE_NOT_FOUND') tried.push(`${binaryName(key)}: ${e.message.split('\n')[0]}`)
   }
-  const error = new Error(
+  const error = /** @type {Error & { code?: string }} */ (new Error(
     `${NAME}: no native binary for ${key} (${tried.join('; ')}). ` +
       `Install the optional dependency ${pkg}@${version} (do not omit optional dependencies), ` +
       `or build from source with Rust 1.88+ and a C compiler: npm rebuild ${NAME} --ignore-scripts=false`,
-  )
+  ))
   error.code = 'ERR_CRUNCHYCONE_STORAGE_NATIVE'
   throw error
 }
 
+/** @type {typeof import('../native')} */
 module.exports = load()

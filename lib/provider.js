@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // The provider classes' one implementation: every method of the original's StorageProvider over a
 // native store, the one-source rule of uploads, and feeding an upload from a buffer, a file path or
@@ -18,7 +19,10 @@ function checkSource(options = {}) {
   checkUploadOptions(options)
 }
 
-/** Checks the options every upload takes besides its source: `signal` and `onProgress`. */
+/**
+ * Checks the options every upload takes besides its source: `signal` and `onProgress`.
+ * @param {{ signal?: AbortSignal, onProgress?: Function }} options
+ */
 function checkUploadOptions({ signal, onProgress } = {}) {
   if (signal !== undefined && typeof signal?.throwIfAborted !== 'function') {
     throw new TypeError('Invalid signal: expected an AbortSignal')
@@ -130,6 +134,8 @@ async function fileSize(filePath) {
 const KEY = 'key'
 const EXTERNAL_ID = 'externalId'
 
+/** @typedef {import('../native').Store} Store */
+
 const native = Symbol('native')
 const searchQuery = Symbol('searchQuery')
 
@@ -139,9 +145,17 @@ const searchQuery = Symbol('searchQuery')
  * `options.searchQuery`: what `searchFiles` reports as `query` when none was given.
  */
 class NativeProvider {
+  /**
+   * @param {Store} store
+   * @param {{ searchQuery?: string }} [options]
+   */
   constructor(store, options = {}) {
-    Object.defineProperty(this, native, { value: store })
-    Object.defineProperty(this, searchQuery, { value: options.searchQuery })
+    /** @type {Store} */
+    this[native] = store
+    /** @type {string | undefined} */
+    this[searchQuery] = options.searchQuery
+    // Typed above, hidden here: neither shows when a provider is logged or copied.
+    for (const p of [native, searchQuery]) Object.defineProperty(this, p, { enumerable: false, writable: false })
   }
 
   async uploadFile(options) {
@@ -237,11 +251,22 @@ class NativeProvider {
   }
 }
 
-/** `setFileVisibility` of each target in turn (`by`: what `ids` are); all are checked first. */
+/**
+ * `setFileVisibility` of each target in turn (`by`: what `ids` are); all are checked first.
+ * @param {NativeProvider} provider
+ * @param {import('../native').By} by
+ * @param {string[]} ids
+ * @param {string} visibility
+ */
 async function setVisibility(provider, by, ids, visibility) {
   return (await call(() => provider[native].setVisibility(by, ids, visibility))).map(visibilityResult)
 }
 
+/**
+ * @param {NativeProvider} provider
+ * @param {import('../native').By} by
+ * @param {string} id
+ */
 function stream(provider, by, id, options) {
   const store = provider[native]
   // The store's default timeout applies unless the call gives its own (0 turns it off).

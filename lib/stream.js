@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // Builds the caller's stream (Node `Readable` or Web `ReadableStream`) around a native stream
 // handle (src/stream.rs: open / read(buffer) / cancel), and wires AbortSignal, timeout and
@@ -6,6 +7,8 @@
 
 const { Readable } = require('node:stream')
 const { fromNative, storageError } = require('./errors')
+
+/** @typedef {import('../native').NativeStream} NativeStream */
 
 const MiB = 1 << 20
 const CHUNK = MiB
@@ -22,6 +25,7 @@ function chunkSize(left) {
   return Math.min(left, CHUNK, Math.max(MIN_CHUNK, share))
 }
 
+/** @param {{ responseType?: string, timeout?: number }} options */
 function checkStreamOptions({ responseType = 'node', timeout } = {}) {
   if (responseType !== 'node' && responseType !== 'web') {
     throw new TypeError(`Invalid responseType ${JSON.stringify(responseType)}: expected "node" or "web"`)
@@ -47,6 +51,13 @@ function after(ms, fn) {
 
 // A native call that makes no progress within `ms` cancels the handle and fails with the
 // original's message. Only a pending call is timed, so a slow consumer never trips it.
+/**
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number | undefined} ms
+ * @param {NativeStream} handle
+ * @returns {Promise<T>}
+ */
 function withTimeout(promise, ms, handle) {
   if (!ms) return promise
   let cancel
@@ -71,6 +82,7 @@ const dropped = new FinalizationRegistry(endLease)
 // `link` ties the native handle to the caller's signal: `link.onAbort` is what an abort does at the
 // current stage (reject the open, error the stream), `link.release()` ends the lease and drops
 // the one listener, so a long-lived signal does not collect listeners.
+/** @param {NativeStream} handle @param {AbortSignal | undefined} signal */
 function linkSignal(handle, signal) {
   const lease = { handle, counted: false }
   const link = {
@@ -98,6 +110,7 @@ function linkSignal(handle, signal) {
   return link
 }
 
+/** @param {NativeStream} handle @param {number} length @param {number | undefined} timeout */
 function toNode(handle, link, length, timeout) {
   let left = length
   let reading = false
@@ -165,6 +178,7 @@ function uninitialized(size) {
   return new Uint8Array(b.buffer, b.byteOffset, b.length)
 }
 
+/** @param {NativeStream} handle @param {number} length @param {number | undefined} timeout */
 function toWeb(handle, link, length, timeout) {
   let left = length
   // As in toNode: without a reader's own buffer (BYOB), a read that fills less than the buffer
@@ -172,8 +186,6 @@ function toWeb(handle, link, length, timeout) {
   let spare = null
   return new ReadableStream({
     type: 'bytes',
-    // One chunk read ahead of the consumer, whatever its size.
-    highWaterMark: 1,
     start(controller) {
       link.onAbort = (reason) => controller.error(reason)
       if (left === 0) {
@@ -217,6 +229,7 @@ function toWeb(handle, link, length, timeout) {
  * Opens `handle` and returns the original's `FileStreamResult`.
  * `options`: the caller's FileStreamOptions (checked with checkStreamOptions); `providerSpecific`:
  * extra fields for the result.
+ * @param {NativeStream} handle
  */
 async function openFileStream(handle, options = {}, providerSpecific = {}) {
   const { signal, responseType = 'node', timeout } = options
@@ -258,7 +271,7 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
     // close); a Web stream still being read errors with an AbortError.
     async cleanup() {
       link.release()
-      if (responseType === 'node') stream.destroy()
+      if (stream instanceof Readable) stream.destroy()
       else link.onAbort?.(new DOMException('The stream was released by cleanup()', 'AbortError'))
     },
   }
@@ -267,6 +280,7 @@ async function openFileStream(handle, options = {}, providerSpecific = {}) {
 /**
  * The original's `getFileStream`: checks the options, makes the native handle with
  * `create({ start, end, suffix })` (which checks key and range) and opens it.
+ * @param {(range: import('../native').RangeRequest) => NativeStream} create
  */
 async function fileStream(create, options = {}) {
   checkStreamOptions(options)

@@ -18,6 +18,15 @@ use crate::stream::NativeStream;
 use crate::upload::{Upload, UploadOptions};
 use crate::visibility::{parse_visibility, VisibilityResult, VisibilityStatus};
 
+/// What a method's `id` is (a [`Target`] from JS).
+#[napi(string_enum = "camelCase")]
+#[derive(Clone, Copy)]
+pub enum By {
+    Key,
+    ExternalId,
+    FileId,
+}
+
 /// The native half of every provider class. A bad configuration is reported by every call (as
 /// the original reports it on first use), never by the factory.
 #[napi]
@@ -35,9 +44,13 @@ impl Store {
     }
 
     /// The provider and the target, checked.
-    fn target(&self, by: &str, id: String) -> Result<(Arc<dyn Provider>, Target)> {
+    fn target(&self, by: By, id: String) -> Result<(Arc<dyn Provider>, Target)> {
         let provider = self.provider()?;
-        let target = Target::parse(by, id)?;
+        let target = match by {
+            By::Key => Target::Key(id),
+            By::ExternalId => Target::ExternalId(id),
+            By::FileId => Target::FileId(id),
+        };
         provider.check(&target)?;
         Ok((provider, target))
     }
@@ -110,22 +123,21 @@ impl Store {
         Ok(self.provider()?.list(options, search).await?)
     }
 
-    /// `by`: `"key"`, `"externalId"` or `"fileId"`, here and below.
     #[napi]
-    pub async fn delete(&self, by: String, id: String) -> napi::Result<()> {
-        let (provider, target) = self.target(&by, id)?;
+    pub async fn delete(&self, by: By, id: String) -> napi::Result<()> {
+        let (provider, target) = self.target(by, id)?;
         Ok(provider.delete(target).await?)
     }
 
     #[napi]
     pub async fn url(
         &self,
-        by: String,
+        by: By,
         id: String,
         expires_in: Option<f64>,
         disposition: Option<String>,
     ) -> napi::Result<String> {
-        let (provider, target) = self.target(&by, id)?;
+        let (provider, target) = self.target(by, id)?;
         Ok(provider.url(target, expires_in, disposition).await?)
     }
 
@@ -133,12 +145,12 @@ impl Store {
     #[napi]
     pub async fn set_visibility(
         &self,
-        by: String,
+        by: By,
         ids: Vec<String>,
         visibility: String,
     ) -> napi::Result<Vec<VisibilityResult>> {
         let public = parse_visibility(&visibility)?;
-        let targets = ids.into_iter().map(|id| self.target(&by, id)).collect::<Result<Vec<_>>>()?;
+        let targets = ids.into_iter().map(|id| self.target(by, id)).collect::<Result<Vec<_>>>()?;
         let mut results = Vec::with_capacity(targets.len());
         for (provider, target) in targets {
             results.push(provider.set_visibility(target, public).await?);
@@ -147,8 +159,8 @@ impl Store {
     }
 
     #[napi]
-    pub async fn get_visibility(&self, by: String, id: String) -> napi::Result<VisibilityStatus> {
-        let (provider, target) = self.target(&by, id)?;
+    pub async fn get_visibility(&self, by: By, id: String) -> napi::Result<VisibilityStatus> {
+        let (provider, target) = self.target(by, id)?;
         Ok(provider.get_visibility(target).await?)
     }
 
@@ -156,12 +168,12 @@ impl Store {
     #[napi]
     pub fn stream(
         &self,
-        by: String,
+        by: By,
         id: String,
         range: RangeRequest,
         include_metadata: bool,
     ) -> napi::Result<NativeStream> {
-        let (provider, target) = self.target(&by, id)?;
+        let (provider, target) = self.target(by, id)?;
         let range = range.check()?;
         Ok(NativeStream::new(provider.open(target, range, include_metadata)))
     }

@@ -22,6 +22,7 @@ pub struct FileRecord {
     pub content_type: String,
     pub last_modified_ms: Option<f64>,
     pub etag: Option<String>,
+    #[napi(ts_type = "Record<string, string>")]
     pub metadata: Option<Metadata>,
     pub visibility: Option<String>,
     pub public_url: Option<String>,
@@ -56,6 +57,7 @@ pub struct ListOptions {
     pub created_before: Option<f64>,
     pub modified_after: Option<f64>,
     pub modified_before: Option<f64>,
+    #[napi(ts_type = "Record<string, string>")]
     pub metadata: Option<Metadata>,
     pub has_metadata: Option<Vec<String>>,
     pub sort_by: Option<String>,

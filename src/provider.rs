@@ -24,16 +24,6 @@ pub enum Target {
 }
 
 impl Target {
-    /// A target from JS: `by` is `"key"`, `"externalId"` or `"fileId"`.
-    pub fn parse(by: &str, id: String) -> Result<Target> {
-        match by {
-            "key" => Ok(Target::Key(id)),
-            "externalId" => Ok(Target::ExternalId(id)),
-            "fileId" => Ok(Target::FileId(id)),
-            _ => Err(Error::InvalidInput(format!("Invalid target kind {by:?}"))),
-        }
-    }
-
     /// The original's words for a target that names nothing.
     pub fn not_found(&self) -> String {
         match self {

@@ -17,6 +17,7 @@ pub struct UploadOptions {
     pub filename: Option<String>,
     pub content_type: Option<String>,
     pub public: Option<bool>,
+    #[napi(ts_type = "Record<string, string>")]
     pub metadata: Option<Metadata>,
     /// Bytes to expect, when known (needed by backends that must declare the length up front).
     pub size: Option<f64>,

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // AzureStorageProvider over the native store (src/providers/{bucket,azure}).
 // No Azure SDK is needed. As in the original, the constructor never throws: a bad configuration

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // CrunchyConeProvider over the native store (src/providers/crunchycone). Configuration comes from
 // the config object, then process.env (read at construction), then crunchycone.toml.

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // GCPStorageProvider over the native store (src/providers/{bucket,gcs}).
 // No Google SDK is needed. As in the original, the constructor never throws: a bad configuration

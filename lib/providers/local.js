@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // LocalStorageProvider: files under CRUNCHYCONE_LOCALSTORAGE_PATH (read from process.env at
 // construction), over the native store (src/providers/local).

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 // S3CompatibleProvider and the five services built on it: the original's classes
 // and config mapping over the native store (src/providers/{bucket,s3}). No AWS SDK is needed.
