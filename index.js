@@ -1,13 +1,15 @@
 'use strict'
-// crunchycone-storage: the storage providers of crunchycone-lib, native.
-const { LocalStorageProvider } = require('./lib/providers/local')
-const { CrunchyConeProvider } = require('./lib/providers/crunchycone')
-const s3 = require('./lib/providers/s3')
-const { AzureStorageProvider } = require('./lib/providers/azure')
-const { GCPStorageProvider } = require('./lib/providers/gcp')
-const config = require('./lib/config')
-const utils = require('./lib/utils')
-const sync = require('./lib/sync')
-const { serveFile, createFileHandler, toResponse } = require('./lib/serve')
-
-module.exports = { LocalStorageProvider, CrunchyConeProvider, ...s3, GCPStorageProvider, AzureStorageProvider, ...config, ...utils, ...sync, serveFile, createFileHandler, toResponse }
+// crunchycone-storage: the storage providers of crunchycone-lib, native. Each module's exports are
+// listed once, in its own module.exports; the ESM entry points re-export these (Node reads the names
+// from the require() spreads below), so no list is written twice.
+module.exports = {
+  ...require('./lib/providers/local'),
+  ...require('./lib/providers/crunchycone'),
+  ...require('./lib/providers/s3'),
+  ...require('./lib/providers/gcp'),
+  ...require('./lib/providers/azure'),
+  ...require('./lib/config'),
+  ...require('./lib/utils'),
+  ...require('./lib/sync'),
+  ...require('./lib/serve'),
+}

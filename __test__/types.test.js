@@ -22,3 +22,50 @@ it('lib/ type-checks against the native declarations', () => {
   const declared = require('node:fs').readFileSync(path.join(__dirname, '..', 'native.d.ts'), 'utf8')
   for (const name of Object.keys(require('../lib/native'))) assert.match(declared, new RegExp(`export (declare (class|function)|type) ${name}\\b`))
 })
+
+// Each entry point lists no names of its own: its ESM file and its declarations re-export the
+// CommonJS modules' (and the modules' .d.ts). What they expose must still agree, name for name:
+// every name require() gives is importable as a value in ESM and in TypeScript, and TypeScript
+// declares no other value.
+it('every entry point exposes the same names to require, import and TypeScript', async () => {
+  const ts = require('typescript')
+  const pkg = require('../package.json')
+  const root = path.join(__dirname, '..')
+  const entries = Object.entries(pkg.exports).filter(([s]) => s !== './package.json')
+  const options = { strict: true, noEmit: true, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, types: ['node'] }
+  // Files that use names as values; `compile` gives each file's errors.
+  const compile = (files) => {
+    const host = ts.createCompilerHost(options)
+    const { getSourceFile, fileExists, readFile } = host
+    host.getSourceFile = (f, v) => (files.has(f) ? ts.createSourceFile(f, files.get(f), v) : getSourceFile.call(host, f, v))
+    host.fileExists = (f) => files.has(f) || fileExists.call(host, f)
+    host.readFile = (f) => files.get(f) ?? readFile.call(host, f)
+    const program = ts.createProgram([...files.keys()], options, host)
+    return { program, errors: (f) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')) }
+  }
+  const uses = new Map()
+  for (const [subpath, e] of entries) {
+    const cjs = require(path.join(root, e.require))
+    const esm = await import(path.join(root, e.import))
+    const names = Object.keys(cjs).sort()
+    assert.ok(names.length > 0, subpath)
+    assert.deepEqual(Object.keys(esm).filter((n) => n !== 'default').sort(), names, `${subpath}: ESM names`)
+    assert.equal(esm.default, cjs, `${subpath}: ESM default`)
+    const spec = path.join(root, e.types).replace(/\.d\.ts$/, '')
+    uses.set(path.join(root, `__uses${uses.size}.ts`), { subpath, spec, names, text: `import { ${names.join(', ')} } from '${spec}'\nexport const values = [${names.join(', ')}]\n` })
+  }
+  const all = compile(new Map([...uses].map(([f, u]) => [f, u.text])))
+  const extra = new Map()
+  for (const [file, u] of uses) {
+    assert.deepEqual(all.errors(file), [], `${u.subpath}: a name require() gives is not declared as a value`)
+    // Declared values beyond those must be type-only (using one as a value fails to compile).
+    const checker = all.program.getTypeChecker()
+    const declared = checker.getExportsOfModule(checker.getSymbolAtLocation(all.program.getSourceFile(u.spec + '.d.ts')))
+    for (const s of declared) {
+      if (u.names.includes(s.name) || !((s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s).flags & ts.SymbolFlags.Value)) continue
+      extra.set(path.join(root, `__extra${extra.size}.ts`), { subpath: u.subpath, name: s.name, text: `import { ${s.name} } from '${u.spec}'\nexport const value = ${s.name}\n` })
+    }
+  }
+  const checked = compile(new Map([...extra].map(([f, x]) => [f, x.text])))
+  for (const [file, x] of extra) assert.notDeepEqual(checked.errors(file), [], `${x.subpath}: ${x.name} is declared as a value but not exported`)
+})

@@ -1,3 +1,3 @@
-import lib from './index.js'
-
-export const { getCrunchyConeAPIKey, hasCrunchyConeAPIKey, getCrunchyConeAPIKeyWithFallback, getCrunchyConeAPIURL, getCrunchyConeProjectID } = lib
+// The CommonJS module's exports (Node reads their names from it), and the module itself as the default.
+export * from './index.js'
+export { default } from './index.js'

@@ -1,79 +1,13 @@
-export {
-  initializeStorageProvider,
-  setStorageProvider,
-  getStorageProvider,
-  uploadFile,
-  deleteFile,
-  deleteFileByExternalId,
-  getFileUrl,
-  getFileUrlByExternalId,
-  fileExists,
-  fileExistsByExternalId,
-  findFileByExternalId,
-  listFiles,
-  searchFiles,
-  isStorageProviderAvailable,
-  getAvailableStorageProviders,
-  validateFile,
-  getFileExtension,
-  formatBytes,
-  checkFileSecurityRisk,
-  getCommonValidationOptions,
-  StorageError,
-  generateUploadKey,
-  generateExternalId,
-  generateKeyFromExternalId,
-  generateRandomKey,
-  sanitizeFilename,
-  generatePresignedKey,
-  parseStorageKey,
-  getFileTypeCategory,
-  createDirectoryPath,
-  isImageFile,
-  isVideoFile,
-  isAudioFile,
-  isDocumentFile,
-  validateFileSize,
-  validateFileType,
-  createThumbnailKey,
-  createBackupKey,
-  extractMetadataFromKey,
-  handleStorageError,
-  syncStorageProviders,
-  verifySyncedFile,
-  getSyncStatus,
-} from '../index'
-export type {
-  StorageProvider,
-  StorageProviderType,
-  StorageUploadOptions,
-  StorageUploadResult,
-  StorageFileInfo,
-  StorageFileInfoExtended,
-  ListFilesOptions,
-  ListFilesResult,
-  SearchFilesOptions,
-  SearchFilesResult,
-  FileVisibilityResult,
-  FileVisibilityStatus,
-  FileStreamOptions,
-  FileStreamResult,
-  FileUrlOptions,
-  FileValidationOptions,
-  FileValidationResult,
-  S3Config,
-  AWSS3Config,
-  DigitalOceanSpacesConfig,
-  WasabiConfig,
-  BackblazeB2Config,
-  CloudflareR2Config,
-  GCPStorageConfig,
-  AzureStorageConfig,
-  CrunchyConeConfig,
-  SyncOptions,
-  SyncProgress,
-  SyncResult,
-  SyncFileResult,
-  SyncError,
-  SyncVerificationResult,
-} from '../index'
+// crunchycone-lib's `./storage` subpath (also `./services/storage`): the module-level provider and
+// its helpers, the validation and key utilities, sync, and the shared types.
+export * from '../lib/types'
+export * from '../lib/config'
+export * from '../lib/utils'
+export * from '../lib/sync'
+// The providers' types, their configurations among them: type-only, as `./storage` exports no
+// provider class at run time.
+export type * from '../lib/providers/local'
+export type * from '../lib/providers/crunchycone'
+export type * from '../lib/providers/s3'
+export type * from '../lib/providers/gcp'
+export type * from '../lib/providers/azure'

@@ -1,2 +1,1 @@
-export { syncStorageProviders, verifySyncedFile, getSyncStatus } from '../index'
-export type { SyncOptions, SyncProgress, SyncResult, SyncFileResult, SyncError, SyncVerificationResult } from '../index'
+export * from '../lib/sync'

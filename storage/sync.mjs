@@ -1,3 +1,3 @@
-import lib from './sync.js'
-
-export const { syncStorageProviders, verifySyncedFile, getSyncStatus } = lib
+// The CommonJS module's exports (Node reads their names from it), and the module itself as the default.
+export * from './sync.js'
+export { default } from './sync.js'

@@ -1,2 +1,1 @@
-export { AzureStorageProvider } from '../../index'
-export type { AzureStorageConfig } from '../../index'
+export * from '../../lib/providers/azure'

@@ -1,2 +1,1 @@
-export { CrunchyConeProvider } from '../../index'
-export type { CrunchyConeConfig, CrunchyConeFileDescriptor, CrunchyConeFileMetadata } from '../../index'
+export * from '../../lib/providers/crunchycone'

@@ -1,5 +1,3 @@
 'use strict'
 // crunchycone-lib's `storage/providers/crunchycone` subpath.
-const { CrunchyConeProvider } = require('../../lib/providers/crunchycone')
-
-module.exports = { CrunchyConeProvider }
+module.exports = require('../../lib/providers/crunchycone')

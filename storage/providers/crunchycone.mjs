@@ -1,3 +1,3 @@
-import lib from './crunchycone.js'
-
-export const { CrunchyConeProvider } = lib
+// The CommonJS module's exports (Node reads their names from it), and the module itself as the default.
+export * from './crunchycone.js'
+export { default } from './crunchycone.js'

@@ -1,2 +1,1 @@
-export { GCPStorageProvider } from '../../index'
-export type { GCPStorageConfig } from '../../index'
+export * from '../../lib/providers/gcp'

@@ -1,1 +1,1 @@
-export { LocalStorageProvider } from '../../index'
+export * from '../../lib/providers/local'

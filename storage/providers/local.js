@@ -1,5 +1,3 @@
 'use strict'
 // crunchycone-lib's `storage/providers/local` subpath.
-const { LocalStorageProvider } = require('../../lib/providers/local')
-
-module.exports = { LocalStorageProvider }
+module.exports = require('../../lib/providers/local')

@@ -1,3 +1,3 @@
-import lib from './local.js'
-
-export const { LocalStorageProvider } = lib
+// The CommonJS module's exports (Node reads their names from it), and the module itself as the default.
+export * from './local.js'
+export { default } from './local.js'

@@ -1,10 +1,3 @@
-import lib from './s3.js'
-
-export const {
-  S3CompatibleProvider,
-  AWSS3Provider,
-  DigitalOceanSpacesProvider,
-  WasabiProvider,
-  BackblazeB2Provider,
-  CloudflareR2Provider,
-} = lib
+// The CommonJS module's exports (Node reads their names from it), and the module itself as the default.
+export * from './s3.js'
+export { default } from './s3.js'
