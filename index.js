@@ -3,11 +3,7 @@
 // listed once, in its own module.exports; the ESM entry points re-export these (Node reads the names
 // from the require() spreads below), so no list is written twice.
 module.exports = {
-  ...require('./lib/providers/local'),
-  ...require('./lib/providers/crunchycone'),
-  ...require('./lib/providers/s3'),
-  ...require('./lib/providers/gcp'),
-  ...require('./lib/providers/azure'),
+  ...require('./lib/providers'),
   ...require('./lib/config'),
   ...require('./lib/utils'),
   ...require('./lib/sync'),

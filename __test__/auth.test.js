@@ -72,7 +72,9 @@ describe('auth: API key', () => {
   it('is importable from crunchycone-storage/auth, CommonJS and ESM', () => {
     const names = Object.keys(require('crunchycone-storage/auth')).sort()
     assert.deepEqual(names, ['getCrunchyConeAPIKey', 'getCrunchyConeAPIKeyWithFallback', 'getCrunchyConeAPIURL', 'getCrunchyConeProjectID', 'hasCrunchyConeAPIKey'])
-    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import * as a from 'crunchycone-storage/auth'; console.log(Object.keys(a).sort().join())"], { cwd: __dirname, encoding: 'utf8' })
-    assert.equal(esm.trim(), names.join())
+    // As with the original (CommonJS), the default import is the module.
+    const script = "import * as a from 'crunchycone-storage/auth'; import d from 'crunchycone-storage/auth'; console.log(Object.keys(a).filter((k) => k !== 'default').sort().join(), d === a.default && typeof d.getCrunchyConeAPIURL)"
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8' })
+    assert.equal(esm.trim(), `${names.join()} function`)
   })
 })

@@ -6,8 +6,4 @@ export * from '../lib/utils'
 export * from '../lib/sync'
 // The providers' types, their configurations among them: type-only, as `./storage` exports no
 // provider class at run time.
-export type * from '../lib/providers/local'
-export type * from '../lib/providers/crunchycone'
-export type * from '../lib/providers/s3'
-export type * from '../lib/providers/gcp'
-export type * from '../lib/providers/azure'
+export type * from '../lib/providers'
