@@ -51,7 +51,11 @@ impl Store {
             By::ExternalId => Target::ExternalId(id),
             By::FileId => Target::FileId(id),
         };
-        provider.check(&target)?;
+        match &target {
+            Target::Key(key) => provider.check_key(key)?,
+            Target::FileId(_) if !provider.has_file_ids() => return Err(crate::provider::no_file_ids()),
+            _ => {}
+        }
         Ok((provider, target))
     }
 }

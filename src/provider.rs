@@ -34,6 +34,11 @@ impl Target {
     }
 }
 
+/// The error for a file id given to a backend without them.
+pub fn no_file_ids() -> Error {
+    Error::InvalidInput("This provider has no file ids".into())
+}
+
 /// One storage backend. Every method is called from the napi class in `binding.rs` with a handle
 /// of its own (`Arc<Self>`), so what it returns may outlive the call (streams, uploads).
 ///
@@ -41,14 +46,15 @@ impl Target {
 /// than a rejection (`setFileVisibility`) returns a failed result instead of an `Err`.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// Refuses, before any request, a target no method of this backend could address (a key no
-    /// upload could have written; a file id where the backend has none).
-    fn check(&self, target: &Target) -> Result<()> {
-        match target {
-            Target::Key(key) => crate::keys::validate(key).map(|_| ()),
-            Target::ExternalId(_) => Ok(()),
-            Target::FileId(_) => Err(Error::InvalidInput("This provider has no file ids".into())),
-        }
+    /// Refuses, before any request, a key no upload could have written.
+    fn check_key(&self, key: &str) -> Result<()> {
+        crate::keys::validate(key).map(|_| ())
+    }
+
+    /// Whether the backend gives its files ids of its own ([`Target::FileId`]); the methods of one
+    /// that does not are never called with one.
+    fn has_file_ids(&self) -> bool {
+        false
     }
 
     /// Whether `key` exists. Only "not found" answers false; other failures are errors.
@@ -75,8 +81,8 @@ pub trait Provider: Send + Sync + 'static {
 
     async fn get_visibility(self: Arc<Self>, target: Target) -> Result<VisibilityStatus>;
 
-    /// What opens a stream of the target (all I/O happens when the stream opens). The target has
-    /// passed [`check`](Provider::check) and the range its own checks.
+    /// What opens a stream of the target (all I/O happens when the stream opens). The key has
+    /// passed [`check_key`](Provider::check_key) and the range its own checks.
     fn open(self: Arc<Self>, target: Target, range: Option<Requested>, include_metadata: bool) -> Opener;
 
     async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>>;

@@ -303,7 +303,7 @@ mod tests {
     #[tokio::test]
     async fn reserved_keys_and_other_buckets_are_refused() {
         let f = fixture();
-        let err = f.provider.check(&Target::Key(".crunchycone-storage/external-ids/x".into())).unwrap_err();
+        let err = f.provider.check_key(".crunchycone-storage/external-ids/x").unwrap_err();
         assert!(matches!(err, Error::InvalidKey { .. }), "{err}");
         let options = UploadOptions { external_id: "1".into(), bucket: Some("other".into()), ..Default::default() };
         let err = f.provider.clone().begin_upload(options).await.err().expect("refused");

@@ -242,12 +242,8 @@ impl Bucket {
 
 #[async_trait]
 impl Provider for Bucket {
-    fn check(&self, target: &Target) -> Result<()> {
-        match target {
-            Target::Key(key) => path(key).map(|_| ()),
-            Target::ExternalId(_) => Ok(()),
-            Target::FileId(_) => Err(Error::InvalidInput("Object stores have no file ids".into())),
-        }
+    fn check_key(&self, key: &str) -> Result<()> {
+        path(key).map(|_| ())
     }
 
     async fn exists(self: Arc<Self>, key: String) -> Result<bool> {

@@ -262,13 +262,9 @@ pub fn connect(input: &ConfigInput) -> Result<Arc<dyn Provider>> {
 
 #[async_trait]
 impl Provider for Api {
-    /// A key is checked as uploads check it: one no upload could have written is refused, not
-    /// looked up.
-    fn check(&self, target: &Target) -> Result<()> {
-        match target {
-            Target::Key(key) => crate::keys::validate(key).map(|_| ()),
-            Target::ExternalId(_) | Target::FileId(_) => Ok(()),
-        }
+    /// The API's `file_id`s (`updateFileVisibilityById`).
+    fn has_file_ids(&self) -> bool {
+        true
     }
 
     /// Whether a completed upload exists under `key`. Only "not found" answers false: network,

@@ -246,10 +246,7 @@ pub fn connect(root: String, base_url: String) -> Arc<dyn Provider> {
 }
 
 /// The original's words for an external id that names no file (quoted by some methods).
-fn no_file(target: &Target, quoted: bool) -> Error {
-    let id = match target {
-        Target::Key(id) | Target::ExternalId(id) | Target::FileId(id) => id,
-    };
+fn no_file(id: &str, quoted: bool) -> Error {
     Error::NotFound(if quoted {
         format!("File with external_id \"{id}\" not found")
     } else {
@@ -258,22 +255,18 @@ fn no_file(target: &Target, quoted: bool) -> Error {
 }
 
 impl Store {
-    /// The key a target names: by external id, found on a blocking thread (`None`: no file has
-    /// it).
-    async fn key_of(self: &Arc<Self>, target: &Target) -> Result<Option<String>> {
+    /// The key a target names; by external id, found as the original finds it.
+    fn key_of(&self, target: &Target, quoted: bool) -> Result<String> {
         match target {
-            Target::Key(key) => Ok(Some(key.clone())),
-            Target::ExternalId(id) => {
-                let (store, id) = (self.clone(), id.clone());
-                Ok(blocking(move || store.lookup(&id)).await?.map(|r| r.key))
-            }
-            Target::FileId(_) => Err(Error::InvalidInput("Local storage has no file ids".into())),
+            Target::Key(key) => Ok(key.clone()),
+            Target::ExternalId(id) => self.lookup(id)?.map(|r| r.key).ok_or_else(|| no_file(id, quoted)),
+            Target::FileId(_) => Err(crate::provider::no_file_ids()),
         }
     }
 }
 
 /// Every method runs its file-system work on a blocking thread, off the JS thread and the async
-/// workers. By external id, a method finds the key first, as the original does.
+/// workers.
 #[async_trait]
 impl Provider for Store {
     async fn exists(self: Arc<Self>, key: String) -> Result<bool> {
@@ -289,36 +282,31 @@ impl Provider for Store {
     }
 
     async fn delete(self: Arc<Self>, target: Target) -> Result<()> {
-        let key = self.key_of(&target).await?.ok_or_else(|| no_file(&target, true))?;
-        blocking(move || self.remove(&key)).await
+        blocking(move || self.remove(&self.key_of(&target, true)?)).await
     }
 
     async fn url(self: Arc<Self>, target: Target, _expires_in: Option<f64>, _: Option<String>) -> Result<String> {
-        let key = self.key_of(&target).await?.ok_or_else(|| no_file(&target, true))?;
-        Ok(self.url_of(&key))
-    }
-
-    async fn set_visibility(self: Arc<Self>, target: Target, public: bool) -> Result<VisibilityResult> {
-        match self.key_of(&target).await? {
-            Some(key) => blocking(move || self.mark(&key, public)).await,
-            None => Ok(VisibilityResult::new(public, false, false, no_file(&target, false).to_string())),
+        match target {
+            Target::Key(key) => Ok(self.url_of(&key)),
+            _ => blocking(move || Ok(self.url_of(&self.key_of(&target, true)?))).await,
         }
     }
 
+    async fn set_visibility(self: Arc<Self>, target: Target, public: bool) -> Result<VisibilityResult> {
+        blocking(move || match self.key_of(&target, false) {
+            Ok(key) => self.mark(&key, public),
+            Err(Error::NotFound(message)) => Ok(VisibilityResult::new(public, false, false, message)),
+            Err(e) => Err(e),
+        })
+        .await
+    }
+
     async fn get_visibility(self: Arc<Self>, target: Target) -> Result<VisibilityStatus> {
-        let key = self.key_of(&target).await?.ok_or_else(|| no_file(&target, false))?;
-        blocking(move || self.visibility(&key)).await
+        blocking(move || self.visibility(&self.key_of(&target, false)?)).await
     }
 
     fn open(self: Arc<Self>, target: Target, range: Option<Requested>, include_metadata: bool) -> Opener {
-        Opener::Blocking(Box::new(move || {
-            let key = match &target {
-                Target::Key(key) => key.clone(),
-                Target::ExternalId(id) => self.lookup(id)?.ok_or_else(|| no_file(&target, true))?.key,
-                Target::FileId(_) => return Err(Error::InvalidInput("Local storage has no file ids".into())),
-            };
-            self.open_file(&key, range, include_metadata)
-        }))
+        Opener::Blocking(Box::new(move || self.open_file(&self.key_of(&target, true)?, range, include_metadata)))
     }
 
     async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>> {
