@@ -8,4 +8,6 @@ module.exports = {
   ...require('./lib/utils'),
   ...require('./lib/sync'),
   ...require('./lib/serve'),
+  // The original's root entry re-exports its auth helpers too.
+  ...require('./lib/auth'),
 }

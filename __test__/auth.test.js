@@ -76,5 +76,8 @@ describe('auth: API key', () => {
     const script = "import * as a from 'crunchycone-storage/auth'; import d from 'crunchycone-storage/auth'; console.log(Object.keys(a).filter((k) => k !== 'default').sort().join(), d === a.default && typeof d.getCrunchyConeAPIURL)"
     const esm = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: __dirname, encoding: 'utf8' })
     assert.equal(esm.trim(), `${names.join()} function`)
+    // The original's root entry re-exports them too.
+    const root = require('crunchycone-storage')
+    for (const name of names) assert.equal(root[name], require('crunchycone-storage/auth')[name], name)
   })
 })

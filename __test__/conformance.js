@@ -251,6 +251,16 @@ function conformance(adapter) {
         assert.equal(bare.files[0].metadata, undefined)
       })
 
+      it('sorts keys as the original did: by code unit, or with localeCompare on local storage', async () => {
+        // A prefix of its own: the other listing tests count what is under theirs.
+        const mixed = `sort-${uniqueId('p')}/`
+        for (const name of ['apple.txt', 'Zeta.txt']) {
+          await provider.uploadFile({ external_id: `${mixed}${name}`.replace(/\//g, '_'), key: mixed + name, buffer: Buffer.from(name) })
+        }
+        const sorted = (await provider.listFiles({ prefix: mixed, sortBy: 'key' })).files.map((f) => f.key.slice(mixed.length))
+        assert.deepEqual(sorted, adapter.name === 'local' ? ['apple.txt', 'Zeta.txt'] : ['Zeta.txt', 'apple.txt'])
+      })
+
       it('pages with continuationToken, in key order, without sortBy', async () => {
         const { keys: seen, sizes } = await keysByPages(provider, { prefix, limit: 2 }, 5)
         assert.deepEqual(seen.map((k) => k.slice(prefix.length)), ['a.txt', 'b.png', 'c.txt', 'd.json', 'sub/e.txt'])

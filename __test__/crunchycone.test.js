@@ -423,3 +423,32 @@ describe('crunchycone: review fixes', () => {
     assert.equal((await (await fetch(`${server.url}/__stats`)).json()).listRequests, 2)
   })
 })
+
+describe('crunchycone: as the original lists and reports', () => {
+  let server, provider
+  before(async () => {
+    server = await freshServer()
+    provider = providerFor(server)
+    // Uploaded out of order, so the server's order (insertion) is not the key order.
+    for (const key of ['path/to/b.txt', 'Path/Zeta.txt', 'path/to/a.txt', 'apple.txt']) {
+      await provider.uploadFile({ external_id: `o-${key}`, key, buffer: Buffer.from(key) })
+    }
+  })
+
+  it('lists and searches in key order by default, comparing keys by code unit', async () => {
+    const code = ['Path/Zeta.txt', 'apple.txt', 'path/to/a.txt', 'path/to/b.txt']
+    assert.deepEqual((await provider.listFiles()).files.map((f) => f.key), code)
+    assert.deepEqual((await provider.listFiles({ sortBy: 'key' })).files.map((f) => f.key), code)
+    assert.deepEqual((await provider.listFiles({ sortBy: 'key', sortOrder: 'desc' })).files.map((f) => f.key), [...code].reverse())
+    assert.deepEqual((await provider.searchFiles({ query: 'o-' , searchFields: ['external_id'] })).files.map((f) => f.key), code)
+  })
+
+  it("passes the API's null publicUrl through when a file is made private", async () => {
+    const pub = await provider.setFileVisibility('apple.txt', 'public')
+    assert.match(pub.publicUrl, /\/public\//)
+    const priv = await provider.setFileVisibility('apple.txt', 'private')
+    assert.equal(priv.success, true)
+    assert.ok('publicUrl' in priv)
+    assert.equal(priv.publicUrl, null)
+  })
+})

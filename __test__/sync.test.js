@@ -186,6 +186,28 @@ describe('sync with other providers', () => {
       server.close()
     }
   })
+
+  it('copies an empty file from a URL that answers 204 without a body', async () => {
+    const server = http.createServer((req, res) => {
+      res.statusCode = 204
+      res.end()
+    })
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const source = {
+        ...pagedProvider([{ external_id: 'e-1', key: 'via/empty.bin', size: 0, contentType: 'application/octet-stream' }], 10),
+        getFileUrlByExternalId: async () => `http://127.0.0.1:${server.address().port}/empty`,
+        getFileVisibilityByExternalId: async () => ({ visibility: 'private' }),
+      }
+      const destination = localProvider(freshRoot('sync-204'))
+      const r = await syncStorageProviders({ source, destination, direction: 'one-way' })
+      assert.deepEqual([r.success, r.summary.copied], [true, 1])
+      assert.deepEqual(await read(destination, 'e-1'), Buffer.alloc(0))
+      assert.equal((await destination.findFileByExternalId('e-1')).size, 0)
+    } finally {
+      server.close()
+    }
+  })
 })
 
 describe('sync from a local store to S3 (moto)', () => {

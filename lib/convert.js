@@ -65,7 +65,8 @@ function toBuffer(chunk) {
 function visibilityResult({ publicUrl, publicUrlExpiresAtMs, providerSpecific, ...rest }) {
   return {
     ...rest,
-    ...(publicUrl != null ? { publicUrl } : {}),
+    // `null` stays: CrunchyCone passes its API's null through, as the original does.
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
     ...(publicUrlExpiresAtMs != null ? { publicUrlExpiresAt: toDate(publicUrlExpiresAtMs) } : {}),
     ...(providerSpecific != null ? { providerSpecific } : {}),
   }

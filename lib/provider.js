@@ -275,4 +275,4 @@ function stream(provider, by, id, options) {
   return fileStream((range) => store.stream(by, id, range, includeMetadata), { ...options, timeout })
 }
 
-module.exports = { checkSource, NativeProvider, setVisibility }
+module.exports = { NativeProvider, setVisibility }

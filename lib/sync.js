@@ -44,7 +44,8 @@ async function contentOf(source, externalId) {
   }
   const response = await fetch(await source.getFileUrlByExternalId(externalId))
   if (!response.ok) throw new Error(`Failed to download file: ${response.status} ${response.statusText}`)
-  return Readable.fromWeb(response.body)
+  // A 2xx without a body (204) is an empty file, as the original copied it.
+  return response.body ? Readable.fromWeb(response.body) : Readable.from([])
 }
 
 /**

@@ -226,6 +226,46 @@ export interface FileStreamResult {
   cleanup?: () => Promise<void>
 }
 
+/**
+ * What this package's `getFileStream` gives: the original's `FileStreamResult` with `stream` typed
+ * by `responseType`, and `contentLength` and `cleanup` always there (code written against the
+ * original's type still compiles: these are assignable to it).
+ */
+export interface TypedFileStreamResult<S extends FileStreamResult['stream'], T extends 'node' | 'web'> extends FileStreamResult {
+  stream: S
+  streamType: T
+  contentLength: number
+  cleanup: () => Promise<void>
+}
+/** `responseType: 'node'` (the default): a Node `Readable`. */
+export type NodeFileStreamResult = TypedFileStreamResult<import('node:stream').Readable, 'node'>
+/** `responseType: 'web'`: a Web `ReadableStream` of bytes. */
+export type WebFileStreamResult = TypedFileStreamResult<ReadableStream<Uint8Array>, 'web'>
+/** The result of a range request (`start`, `end` or `suffix` given): `range` is always there. */
+export type RangedFileStreamResult<R extends FileStreamResult> = R & {
+  isPartialContent: true
+  range: { start: number; end: number; total: number }
+}
+/** Options that ask for a range. */
+export type FileStreamRange = { start: number } | { end: number } | { suffix: number }
+
+/** The stream methods of this package's providers, each result typed by its options. */
+export interface FileStreamMethods {
+  getFileStream(key: string, options: FileStreamOptions & { responseType: 'web' } & FileStreamRange): Promise<RangedFileStreamResult<WebFileStreamResult>>
+  getFileStream(key: string, options: FileStreamOptions & { responseType: 'web' }): Promise<WebFileStreamResult>
+  getFileStream(key: string, options: FileStreamOptions & { responseType?: 'node' } & FileStreamRange): Promise<RangedFileStreamResult<NodeFileStreamResult>>
+  getFileStream(key: string, options?: FileStreamOptions & { responseType?: 'node' }): Promise<NodeFileStreamResult>
+  getFileStream(key: string, options?: FileStreamOptions): Promise<NodeFileStreamResult | WebFileStreamResult>
+  getFileStreamByExternalId(externalId: string, options: FileStreamOptions & { responseType: 'web' } & FileStreamRange): Promise<RangedFileStreamResult<WebFileStreamResult>>
+  getFileStreamByExternalId(externalId: string, options: FileStreamOptions & { responseType: 'web' }): Promise<WebFileStreamResult>
+  getFileStreamByExternalId(externalId: string, options: FileStreamOptions & { responseType?: 'node' } & FileStreamRange): Promise<RangedFileStreamResult<NodeFileStreamResult>>
+  getFileStreamByExternalId(externalId: string, options?: FileStreamOptions & { responseType?: 'node' }): Promise<NodeFileStreamResult>
+  getFileStreamByExternalId(externalId: string, options?: FileStreamOptions): Promise<NodeFileStreamResult | WebFileStreamResult>
+}
+
+/** Every provider class of this package: the whole `StorageProvider`, streams typed. */
+export interface ProviderMethods extends Omit<Required<StorageProvider>, 'getFileStream' | 'getFileStreamByExternalId'>, FileStreamMethods {}
+
 export interface FileUrlOptions {
   /** Default 'attachment'. */
   disposition?: 'attachment' | 'inline'

@@ -189,25 +189,45 @@ fn matches_query(f: &FileRecord, o: &ListOptions) -> bool {
     })
 }
 
-/// Close to JS `localeCompare` for the common case: letters compare case-insensitively first.
-fn locale_cmp(a: &str, b: &str) -> Ordering {
-    a.to_lowercase().cmp(&b.to_lowercase()).then_with(|| b.cmp(a))
+/// How a backend's listings sort, as the original's did: LocalStorage compares text with
+/// `localeCompare` and leaves files unsorted without a known `sortBy`; the others compare with
+/// `<` / `>` (by UTF-16 code unit: `Path/Zeta.txt` before `path/to/a.txt`) and sort by key when
+/// `sortBy` is missing or unknown.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Collation {
+    Locale,
+    CodeUnit,
 }
 
-fn sort(files: &mut [FileRecord], by: &str, descending: bool) {
-    let cmp: fn(&FileRecord, &FileRecord) -> Ordering = match by {
-        "key" => |a, b| locale_cmp(&a.key, &b.key),
-        "external_id" => |a, b| locale_cmp(&a.external_id, &b.external_id),
-        "filename" => |a, b| locale_cmp(a.filename(), b.filename()),
-        "contentType" => |a, b| locale_cmp(&a.content_type, &b.content_type),
-        "size" => |a, b| a.size.total_cmp(&b.size),
-        "lastModified" => |a, b| a.last_modified_ms.unwrap_or(0.0).total_cmp(&b.last_modified_ms.unwrap_or(0.0)),
-        _ => return,
+impl Collation {
+    fn cmp(self, a: &str, b: &str) -> Ordering {
+        match self {
+            // Close to JS `localeCompare` for the common case: letters case-insensitively first.
+            Collation::Locale => a.to_lowercase().cmp(&b.to_lowercase()).then_with(|| b.cmp(a)),
+            Collation::CodeUnit => a.encode_utf16().cmp(b.encode_utf16()),
+        }
+    }
+}
+
+fn sort(files: &mut [FileRecord], by: Option<&str>, descending: bool, collation: Collation) {
+    let by = match (by, collation) {
+        (Some(by @ ("key" | "external_id" | "filename" | "contentType" | "size" | "lastModified")), _) => by,
+        (_, Collation::CodeUnit) => "key",
+        (_, Collation::Locale) => return,
+    };
+    let text = |field: fn(&FileRecord) -> &str| move |a: &FileRecord, b: &FileRecord| collation.cmp(field(a), field(b));
+    let cmp: Box<dyn Fn(&FileRecord, &FileRecord) -> Ordering> = match by {
+        "key" => Box::new(text(|f| &f.key)),
+        "external_id" => Box::new(text(|f| &f.external_id)),
+        "filename" => Box::new(text(FileRecord::filename)),
+        "contentType" => Box::new(text(|f| &f.content_type)),
+        "size" => Box::new(|a, b| a.size.total_cmp(&b.size)),
+        _ => Box::new(|a, b| a.last_modified_ms.unwrap_or(0.0).total_cmp(&b.last_modified_ms.unwrap_or(0.0))),
     };
     if descending {
         files.sort_by(|a, b| cmp(b, a));
     } else {
-        files.sort_by(cmp);
+        files.sort_by(|a, b| cmp(a, b));
     }
 }
 
@@ -253,11 +273,9 @@ pub fn shape(mut f: FileRecord, o: &ListOptions) -> FileRecord {
 
 /// Filters, sorts and pages `files`. `search` enables the text query and the search-only filters.
 /// Callers run [`validate`] first, before any I/O.
-pub fn query(files: Vec<FileRecord>, o: &ListOptions, search: bool) -> Result<ListResult> {
+pub fn query(files: Vec<FileRecord>, o: &ListOptions, search: bool, collation: Collation) -> Result<ListResult> {
     let mut files: Vec<FileRecord> = files.into_iter().filter(|f| matches(f, o, search)).collect();
-    if let Some(by) = &o.sort_by {
-        sort(&mut files, by, o.sort_order.as_deref() == Some("desc"));
-    }
+    sort(&mut files, o.sort_by.as_deref(), o.sort_order.as_deref() == Some("desc"), collation);
     let total = files.len();
     // The continuation token of a local listing is the next offset, as text.
     let offset = match &o.continuation_token {
@@ -315,16 +333,16 @@ mod tests {
         ];
         let o =
             ListOptions { content_type: Some("text/plain".into()), sort_by: Some("size".into()), ..Default::default() };
-        let r = query(files.clone(), &o, false).unwrap();
+        let r = query(files.clone(), &o, false, Collation::Locale).unwrap();
         assert_eq!(r.files.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["c.txt", "b.txt"]);
 
         // maxSize 0 is honoured; files without metadata fail metadata filters.
         let o = ListOptions { max_size: Some(0.0), ..Default::default() };
-        assert_eq!(query(files.clone(), &o, false).unwrap().files.len(), 1);
+        assert_eq!(query(files.clone(), &o, false, Collation::Locale).unwrap().files.len(), 1);
         let mut m = Metadata::new();
         m.insert("k".into(), "v".into());
         let o = ListOptions { metadata: Some(m), ..Default::default() };
-        assert_eq!(query(files.clone(), &o, false).unwrap().files[0].key, "b.txt");
+        assert_eq!(query(files.clone(), &o, false, Collation::Locale).unwrap().files[0].key, "b.txt");
 
         let o = ListOptions {
             limit: Some(2.0),
@@ -332,7 +350,7 @@ mod tests {
             sort_order: Some("desc".into()),
             ..Default::default()
         };
-        let r = query(files.clone(), &o, false).unwrap();
+        let r = query(files.clone(), &o, false, Collation::Locale).unwrap();
         assert_eq!(r.files[0].key, "c.txt");
         assert!(r.has_more);
         assert_eq!(r.next_offset, Some(2.0));
@@ -342,10 +360,26 @@ mod tests {
             sort_order: Some("desc".into()),
             ..Default::default()
         };
-        assert_eq!(query(files.clone(), &o, false).unwrap().files[0].key, "a.png");
+        assert_eq!(query(files.clone(), &o, false, Collation::Locale).unwrap().files[0].key, "a.png");
 
         let o = ListOptions { query: Some("\"K\":\"W\"".into()), ..Default::default() };
-        assert_eq!(query(files.clone(), &o, true).unwrap().files[0].key, "c.txt");
-        assert!(query(files, &ListOptions { limit: Some(-1.0), ..Default::default() }, false).is_err());
+        assert_eq!(query(files.clone(), &o, true, Collation::Locale).unwrap().files[0].key, "c.txt");
+        assert!(query(files, &ListOptions { limit: Some(-1.0), ..Default::default() }, false, Collation::Locale).is_err());
+    }
+
+    #[test]
+    fn collations_sort_as_the_original_did() {
+        let files = ["path/to/a.txt", "Path/Zeta.txt", "b.txt"].map(|k| rec(k, 1.0, None)).to_vec();
+        let keys = |o: &ListOptions, c| query(files.clone(), o, false, c).unwrap().files.into_iter().map(|f| f.key).collect::<Vec<_>>();
+        let by_key = ListOptions { sort_by: Some("key".into()), ..Default::default() };
+        assert_eq!(keys(&by_key, Collation::Locale), ["b.txt", "path/to/a.txt", "Path/Zeta.txt"]);
+        assert_eq!(keys(&by_key, Collation::CodeUnit), ["Path/Zeta.txt", "b.txt", "path/to/a.txt"]);
+        // Code-unit backends sort by key without (or with an unknown) sortBy; local ones keep the order.
+        assert_eq!(keys(&ListOptions::default(), Collation::CodeUnit), ["Path/Zeta.txt", "b.txt", "path/to/a.txt"]);
+        let unknown = ListOptions { sort_by: Some("colour".into()), ..Default::default() };
+        assert_eq!(keys(&unknown, Collation::CodeUnit), ["Path/Zeta.txt", "b.txt", "path/to/a.txt"]);
+        assert_eq!(keys(&unknown, Collation::Locale), ["path/to/a.txt", "Path/Zeta.txt", "b.txt"]);
+        let desc = ListOptions { sort_order: Some("desc".into()), ..Default::default() };
+        assert_eq!(keys(&desc, Collation::CodeUnit), ["path/to/a.txt", "b.txt", "Path/Zeta.txt"]);
     }
 }

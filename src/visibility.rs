@@ -26,7 +26,9 @@ pub struct VisibilityResult {
     pub success: bool,
     pub requested_visibility: String,
     pub actual_visibility: String,
-    pub public_url: Option<String>,
+    /// A URL, or `null` where the original passed a server's `null` through (CrunchyCone).
+    #[napi(ts_type = "string | null")]
+    pub public_url: Option<serde_json::Value>,
     /// When `public_url` stops working (Azure's SAS URLs), in epoch ms.
     pub public_url_expires_at_ms: Option<f64>,
     pub message: Option<String>,

@@ -1,5 +1,5 @@
 // AzureStorageProvider (lib/providers/azure.js) and its configuration.
-import type { StorageProvider } from '../types'
+import type { ProviderMethods } from '../types'
 
 export interface AzureStorageConfig {
   accountName: string
@@ -16,7 +16,7 @@ export interface AzureStorageConfig {
  * An Azure Blob Storage container. "public" is a read-only SAS URL valid for a year
  * (`temporary-public`), which needs the account key.
  */
-export interface AzureStorageProvider extends Required<StorageProvider> {}
+export interface AzureStorageProvider extends ProviderMethods {}
 export declare class AzureStorageProvider {
   constructor(config: AzureStorageConfig)
 }

@@ -1,5 +1,5 @@
 // CrunchyConeProvider (lib/providers/crunchycone.js) and its configuration.
-import type { FileVisibilityResult, StorageProvider } from '../types'
+import type { FileVisibilityResult, ProviderMethods } from '../types'
 
 export interface CrunchyConeConfig {
   apiUrl: string
@@ -39,7 +39,7 @@ export interface CrunchyConeFileMetadata {
  * Files kept by the CrunchyCone storage API. Configuration: the config object, then
  * `CRUNCHYCONE_API_KEY` / `CRUNCHYCONE_API_URL` / `CRUNCHYCONE_PROJECT_ID`, then `crunchycone.toml`.
  */
-export interface CrunchyConeProvider extends Required<StorageProvider> {}
+export interface CrunchyConeProvider extends ProviderMethods {}
 export declare class CrunchyConeProvider {
   constructor(config?: Partial<CrunchyConeConfig>)
   setUserId(userId: string): void

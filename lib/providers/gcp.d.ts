@@ -1,5 +1,5 @@
 // GCPStorageProvider (lib/providers/gcp.js) and its configuration.
-import type { StorageProvider } from '../types'
+import type { ProviderMethods } from '../types'
 
 export interface GCPStorageConfig {
   projectId: string
@@ -17,7 +17,7 @@ export interface GCPStorageConfig {
  * A Google Cloud Storage bucket. Visibility is the objects' `allUsers` ACL entry; signed URLs need a
  * service account key (`credentials` or `keyFilename`) or credentials that may call IAM signBlob.
  */
-export interface GCPStorageProvider extends Required<StorageProvider> {}
+export interface GCPStorageProvider extends ProviderMethods {}
 export declare class GCPStorageProvider {
   constructor(config: GCPStorageConfig)
 }

@@ -1,8 +1,8 @@
 // LocalStorageProvider (lib/providers/local.js).
-import type { StorageProvider } from '../types'
+import type { ProviderMethods } from '../types'
 
 /** Files on disk under `CRUNCHYCONE_LOCALSTORAGE_PATH`, each with a `<key>.json` metadata file. */
-export interface LocalStorageProvider extends Required<StorageProvider> {}
+export interface LocalStorageProvider extends ProviderMethods {}
 export declare class LocalStorageProvider {
   constructor()
 }

@@ -1,12 +1,12 @@
 // S3CompatibleProvider and the five services built on it (lib/providers/s3.js), with their
 // configurations.
-import type { S3Config, StorageProvider } from '../types'
+import type { ProviderMethods, S3Config } from '../types'
 
 /**
  * Any S3-compatible bucket. Without `forcePathStyle: false` requests and URLs are path-style
  * (`{endpoint}/{bucket}/{key}`), as the original's client signs them.
  */
-export interface S3CompatibleProvider extends Required<StorageProvider> {}
+export interface S3CompatibleProvider extends ProviderMethods {}
 export declare class S3CompatibleProvider {
   constructor(config: S3Config)
 }

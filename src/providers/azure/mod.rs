@@ -126,7 +126,7 @@ impl Service for Azure {
             match self.sas_url(key, expiry, None) {
                 Ok((url, token)) => VisibilityResult {
                     actual_visibility: "temporary-public".into(),
-                    public_url: Some(url),
+                    public_url: Some(url.into()),
                     public_url_expires_at_ms: Some(expiry.timestamp_millis() as f64),
                     provider_specific: Some(json!({ "sasToken": token, "expirationExtensible": true })),
                     ..VisibilityResult::new(

@@ -93,7 +93,7 @@ impl Service for Memory {
             set.remove(key);
         }
         let result = VisibilityResult {
-            public_url: public.then(|| self.public_url(key)),
+            public_url: public.then(|| self.public_url(key).into()),
             ..VisibilityResult::new(public, true, public, "changed")
         };
         async move { Ok(result) }.boxed()

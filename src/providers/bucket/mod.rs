@@ -263,7 +263,7 @@ impl Provider for Bucket {
         if o.sort_by.is_some() {
             listing::validate(&o)?;
             let all: Vec<FileRecord> = self.records(prefix, None).try_collect().await?;
-            return listing::query(all, &o, search);
+            return listing::query(all, &o, search, listing::Collation::CodeUnit);
         }
         listing::validate_paging(&o)?;
         let limit = listing::page_limit(&o)?;

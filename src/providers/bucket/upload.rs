@@ -205,7 +205,7 @@ impl BucketUpload {
             ("public".to_string(), Some(service.public_url(&key)))
         } else if self.options.public == Some(true) {
             let r = self.bucket.change_visibility(&Target::Key(key.clone()), true).await;
-            (r.actual_visibility, r.public_url)
+            (r.actual_visibility, r.public_url.and_then(|u| u.as_str().map(str::to_string)))
         } else {
             ("private".to_string(), None)
         };

@@ -185,7 +185,8 @@ impl Api {
                 let message =
                     v.get("message").and_then(Value::as_str).unwrap_or("File visibility updated successfully");
                 Ok(VisibilityResult {
-                    public_url: file.and_then(|f| f.get("public_url")).and_then(Value::as_str).map(str::to_string),
+                    // The API's value as it is, `null` included (the original passes it through).
+                    public_url: file.and_then(|f| f.get("public_url")).filter(|u| u.is_string() || u.is_null()).cloned(),
                     provider_specific: Some(json!({
                         id_field.0: id_field.1,
                         "updatedViaAPI": true,
@@ -289,7 +290,7 @@ impl Provider for Api {
         let prefix = if search { None } else { options.prefix.as_deref() };
         let metas = self.list_all(prefix, options.external_id_prefix.as_deref()).await?;
         let records = metas.iter().map(|m| m.record(&self.cfg.api_url)).collect();
-        listing::query(records, &options, search)
+        listing::query(records, &options, search, listing::Collation::CodeUnit)
     }
 
     async fn delete(self: Arc<Self>, target: Target) -> Result<()> {

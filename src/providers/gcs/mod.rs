@@ -205,7 +205,7 @@ impl Service for Gcs {
             };
             Ok(match status {
                 200..=299 if public => VisibilityResult {
-                    public_url: Some(self.public_url(key)),
+                    public_url: Some(self.public_url(key).into()),
                     provider_specific: Some(json!({ "aclApplied": true })),
                     ..VisibilityResult::new(true, true, true, "File is now publicly accessible via direct URL.")
                 },

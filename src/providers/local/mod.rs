@@ -136,7 +136,7 @@ impl Store {
                 self.remove_orphan(entry.sidecar.key());
             }
         }
-        listing::query(files, o, search)
+        listing::query(files, o, search, listing::Collation::Locale)
     }
 
     fn mark(&self, key: &str, public: bool) -> Result<VisibilityResult> {
@@ -165,7 +165,7 @@ impl Store {
             "File marked as private. Access requires authentication through web server."
         };
         Ok(VisibilityResult {
-            public_url: public.then_some(url),
+            public_url: public.then_some(url.into()),
             provider_specific: Some(serde_json::json!({ "diskStorage": true, "webServerControlled": true })),
             ..VisibilityResult::new(public, true, public, message)
         })

@@ -92,7 +92,7 @@ impl Service for S3 {
             let reply = acl::acl(&self.http, &self.settings, key, Some(canned)).await?;
             Ok(if reply.ok() && public {
                 VisibilityResult {
-                    public_url: Some(self.settings.public_url(key)),
+                    public_url: Some(self.settings.public_url(key).into()),
                     provider_specific: Some(json!({ "aclApplied": true })),
                     ..VisibilityResult::new(true, true, true, "File is now publicly accessible via direct URL.")
                 }
