@@ -232,7 +232,8 @@ export interface VisibilityResult {
   success: boolean
   requestedVisibility: string
   actualVisibility: string
-  publicUrl?: string
+  /** A URL, or `null` where the original passed a server's `null` through (CrunchyCone). */
+  publicUrl?: string | null
   /** When `public_url` stops working (Azure's SAS URLs), in epoch ms. */
   publicUrlExpiresAtMs?: number
   message?: string

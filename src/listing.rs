@@ -364,13 +364,17 @@ mod tests {
 
         let o = ListOptions { query: Some("\"K\":\"W\"".into()), ..Default::default() };
         assert_eq!(query(files.clone(), &o, true, Collation::Locale).unwrap().files[0].key, "c.txt");
-        assert!(query(files, &ListOptions { limit: Some(-1.0), ..Default::default() }, false, Collation::Locale).is_err());
+        assert!(
+            query(files, &ListOptions { limit: Some(-1.0), ..Default::default() }, false, Collation::Locale).is_err()
+        );
     }
 
     #[test]
     fn collations_sort_as_the_original_did() {
         let files = ["path/to/a.txt", "Path/Zeta.txt", "b.txt"].map(|k| rec(k, 1.0, None)).to_vec();
-        let keys = |o: &ListOptions, c| query(files.clone(), o, false, c).unwrap().files.into_iter().map(|f| f.key).collect::<Vec<_>>();
+        let keys = |o: &ListOptions, c| {
+            query(files.clone(), o, false, c).unwrap().files.into_iter().map(|f| f.key).collect::<Vec<_>>()
+        };
         let by_key = ListOptions { sort_by: Some("key".into()), ..Default::default() };
         assert_eq!(keys(&by_key, Collation::Locale), ["b.txt", "path/to/a.txt", "Path/Zeta.txt"]);
         assert_eq!(keys(&by_key, Collation::CodeUnit), ["Path/Zeta.txt", "b.txt", "path/to/a.txt"]);

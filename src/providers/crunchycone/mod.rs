@@ -186,7 +186,10 @@ impl Api {
                     v.get("message").and_then(Value::as_str).unwrap_or("File visibility updated successfully");
                 Ok(VisibilityResult {
                     // The API's value as it is, `null` included (the original passes it through).
-                    public_url: file.and_then(|f| f.get("public_url")).filter(|u| u.is_string() || u.is_null()).cloned(),
+                    public_url: file
+                        .and_then(|f| f.get("public_url"))
+                        .filter(|u| u.is_string() || u.is_null())
+                        .cloned(),
                     provider_specific: Some(json!({
                         id_field.0: id_field.1,
                         "updatedViaAPI": true,
