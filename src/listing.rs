@@ -215,19 +215,25 @@ fn sort(files: &mut [FileRecord], by: Option<&str>, descending: bool, collation:
         (_, Collation::CodeUnit) => "key",
         (_, Collation::Locale) => return,
     };
-    let text = |field: fn(&FileRecord) -> &str| move |a: &FileRecord, b: &FileRecord| collation.cmp(field(a), field(b));
-    let cmp: Box<dyn Fn(&FileRecord, &FileRecord) -> Ordering> = match by {
-        "key" => Box::new(text(|f| &f.key)),
-        "external_id" => Box::new(text(|f| &f.external_id)),
-        "filename" => Box::new(text(FileRecord::filename)),
-        "contentType" => Box::new(text(|f| &f.content_type)),
-        "size" => Box::new(|a, b| a.size.total_cmp(&b.size)),
-        _ => Box::new(|a, b| a.last_modified_ms.unwrap_or(0.0).total_cmp(&b.last_modified_ms.unwrap_or(0.0))),
+    let cmp = |a: &FileRecord, b: &FileRecord| match by {
+        "size" => a.size.total_cmp(&b.size),
+        "lastModified" => a.last_modified_ms.unwrap_or(0.0).total_cmp(&b.last_modified_ms.unwrap_or(0.0)),
+        _ => collation.cmp(text_of(a, by), text_of(b, by)),
     };
     if descending {
         files.sort_by(|a, b| cmp(b, a));
     } else {
-        files.sort_by(|a, b| cmp(a, b));
+        files.sort_by(cmp);
+    }
+}
+
+/// The text field `by` names.
+fn text_of<'a>(f: &'a FileRecord, by: &str) -> &'a str {
+    match by {
+        "external_id" => &f.external_id,
+        "filename" => f.filename(),
+        "contentType" => &f.content_type,
+        _ => &f.key,
     }
 }
 
