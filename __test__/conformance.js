@@ -155,8 +155,8 @@ function conformance(adapter) {
         const already = AbortSignal.abort()
         await assert.rejects(provider.uploadFile({ external_id: uniqueId(), key: 'aborted/two.bin', buffer: Buffer.from('x'), signal: already }), (e) => e === already.reason)
         assert.equal(await provider.fileExists('aborted/two.bin'), false)
-        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), signal: {} }), { name: 'TypeError', message: 'Invalid signal: expected an AbortSignal' })
-        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), onProgress: 5 }), { name: 'TypeError', message: 'Invalid onProgress: expected a function' })
+        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), signal: {} }), { name: 'StorageError', code: 'InvalidInput', message: 'Invalid signal: expected an AbortSignal, got an object' })
+        await assert.rejects(provider.uploadFile({ external_id: uniqueId(), buffer: Buffer.from('x'), onProgress: 5 }), { name: 'StorageError', code: 'InvalidInput', message: 'Invalid onProgress: expected a function, got number 5' })
       })
 
       it('deletes by key and by external id', async () => {
@@ -391,7 +391,55 @@ function conformance(adapter) {
       })
 
       it('refuses an unknown responseType', async () => {
-        await assert.rejects(stream(big.key, { responseType: 'bytes' }), { name: 'TypeError', message: /Invalid responseType/ })
+        await assert.rejects(stream(big.key, { responseType: 'bytes' }), { name: 'StorageError', code: 'InvalidInput', message: /Invalid responseType/ })
+      })
+
+      // Every option is checked at the boundary: a StorageError naming the option and the value,
+      // never a message from napi's converters, and nothing is written.
+      it('refuses options of the wrong type with InvalidInput, naming them', async () => {
+        const { StorageError } = require('crunchycone-storage')
+        const cases = [
+          ['getFileStream start', () => provider.getFileStream(big.key, { start: '3' }), /^Invalid start: expected a number, got the string "3"$/],
+          ['getFileStream end', () => provider.getFileStream(big.key, { end: true }), /^Invalid end: /],
+          ['getFileStream suffix', () => provider.getFileStream(big.key, { suffix: 3n }), /^Invalid suffix: /],
+          ['getFileStream start {}', () => provider.getFileStream(big.key, { start: {} }), /^Invalid start: .*an object$/],
+          ['getFileStream signal', () => provider.getFileStream(big.key, { signal: {} }), /^Invalid signal: expected an AbortSignal/],
+          ['getFileStream options', () => provider.getFileStream(big.key, 'web'), /^Invalid options: /],
+          ['getFileStreamByExternalId timeout', () => provider.getFileStreamByExternalId('x', { timeout: '5' }), /^Invalid timeout: /],
+          ['uploadFile size', () => provider.uploadFile({ external_id: uniqueId(), key: 'typed/a.bin', stream: nodeStreamOf(Buffer.from('x')), size: '100000' }), /^Invalid size: /],
+          ['uploadFile metadata', () => provider.uploadFile({ external_id: uniqueId(), key: 'typed/b.bin', buffer: Buffer.from('x'), metadata: { n: 1 } }), /^Invalid metadata: /],
+          ['uploadFile public', () => provider.uploadFile({ external_id: uniqueId(), key: 'typed/c.bin', buffer: Buffer.from('x'), public: 'yes' }), /^Invalid public: /],
+          ['listFiles limit', () => provider.listFiles({ limit: '10' }), /Invalid limit: /],
+          ['searchFiles searchFields', () => provider.searchFiles({ query: 'a', searchFields: 'key' }), /Invalid searchFields: /],
+          ['getFileUrl expiresIn', () => provider.getFileUrl(big.key, '60'), /^Invalid expiresIn: /],
+          ['setFileVisibility visibility', () => provider.setFileVisibility(big.key, 1), /^Invalid visibility: /],
+          ['setMultipleFileVisibility keys', () => provider.setMultipleFileVisibility(big.key, 'public'), /^Invalid keys: /],
+        ]
+        for (const [name, run, message] of cases) {
+          await assert.rejects(run(), (e) => {
+            assert.ok(e instanceof StorageError, `${name}: ${e}`)
+            assert.equal(e.code, 'InvalidInput', name)
+            assert.equal(e.statusCode, 400, name)
+            assert.match(e.message, message, name)
+            assert.doesNotMatch(e.message, /napi|rust|f64|u32|Failed to convert/i, name)
+            return true
+          })
+        }
+        for (const [name, run] of [['key', () => provider.getFileStream(42)], ['key', () => provider.fileExists(null)], ['key', () => provider.deleteFile({})]]) {
+          await assert.rejects(run(), (e) => e instanceof StorageError && e.code === 'InvalidKey' && /^Invalid key: expected a string/.test(e.message), name)
+        }
+        assert.equal((await provider.listFiles({ prefix: 'typed/' })).files.length, 0, 'nothing was written')
+        // No options at all is no options.
+        const s = await provider.getFileStream(big.key, null)
+        await s.cleanup()
+        assert.equal((await provider.listFiles(null)).hasMore !== undefined, true)
+      })
+
+      it('reports a missing file as NotFound, a StorageError with status 404', async () => {
+        const { StorageError } = require('crunchycone-storage')
+        for (const run of [() => provider.getFileStream('missing/none.bin'), () => provider.getFileStreamByExternalId(uniqueId())]) {
+          await assert.rejects(run(), (e) => e instanceof StorageError && e.code === 'NotFound' && e.statusCode === 404)
+        }
       })
 
       it('streams by external id', async () => {

@@ -89,7 +89,7 @@ describe('crunchycone: configuration', () => {
     const saved = process.env.CRUNCHYCONE_API_KEY
     delete process.env.CRUNCHYCONE_API_KEY
     try {
-      await assert.rejects(p.findFileByExternalId('x'), /^Error: CrunchyCone API key not found in environment variable CRUNCHYCONE_API_KEY/)
+      await assert.rejects(p.findFileByExternalId('x'), { name: 'StorageError', code: 'InvalidInput', message: /^CrunchyCone API key not found in environment variable CRUNCHYCONE_API_KEY/ })
     } finally {
       if (saved !== undefined) process.env.CRUNCHYCONE_API_KEY = saved
     }

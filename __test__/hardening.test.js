@@ -148,7 +148,7 @@ describe('hardening: timeouts too large for a timer', () => {
       process.off('warning', onWarning)
     }
     assert.deepEqual(warnings, [])
-    await assert.rejects(provider.getFileStream('t.bin', { timeout: 2 ** 53 }), { name: 'TypeError', message: /Invalid timeout/ })
+    await assert.rejects(provider.getFileStream('t.bin', { timeout: 2 ** 53 }), { name: 'StorageError', code: 'InvalidInput', message: /Invalid timeout/ })
   })
 
   it('fire after the whole delay, in steps of the longest timer', () => {

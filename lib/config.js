@@ -2,6 +2,7 @@
 // initializeStorageProvider and the module-level provider it sets: the provider and
 // its configuration chosen from CRUNCHYCONE_* environment variables, as the original reads them.
 
+const { invalid } = require('./errors')
 const { providerFromEnvironment } = require('./environment')
 
 let provider = null
@@ -11,7 +12,7 @@ function setStorageProvider(p) {
 }
 
 function getStorageProvider() {
-  if (!provider) throw new Error('Storage provider not initialized. Call initializeStorageProvider() first.')
+  if (!provider) throw invalid('Storage provider not initialized. Call initializeStorageProvider() first.')
   return provider
 }
 

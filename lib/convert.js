@@ -1,6 +1,8 @@
 'use strict'
 // Plain values from the native side → the original's result shapes, with Dates made here.
 
+const { invalid } = require('./errors')
+
 function toDate(ms) {
   return ms == null ? undefined : new Date(ms)
 }
@@ -39,7 +41,7 @@ const DATE_FIELDS = ['createdAfter', 'createdBefore', 'modifiedAfter', 'modified
 function toMillis(name, d) {
   // Duck-typed: a Date from another realm (Jest) fails `instanceof Date`.
   const ms = typeof d?.getTime === 'function' ? d.getTime() : typeof d === 'string' ? Date.parse(d) : d
-  if (typeof ms !== 'number' || Number.isNaN(ms)) throw new TypeError(`${name} must be a valid Date`)
+  if (typeof ms !== 'number' || Number.isNaN(ms)) throw invalid(`${name} must be a valid Date`)
   return ms
 }
 
@@ -58,7 +60,7 @@ function toBuffer(chunk) {
   if (typeof chunk === 'string') return Buffer.from(chunk)
   if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
   if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
-  throw new TypeError(`Unsupported chunk type: ${typeof chunk}`)
+  throw invalid(`Unsupported chunk type: ${typeof chunk}`)
 }
 
 /** `FileVisibilityResult` without the fields the native side left empty. */

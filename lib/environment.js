@@ -2,6 +2,7 @@
 // Providers configured from CRUNCHYCONE_* environment variables, as the original's
 // initializeStorageProvider reads them (lib/config.js), and as the command-line tool does.
 
+const { invalid } = require('./errors')
 const { LocalStorageProvider } = require('./providers/local')
 const { CrunchyConeProvider } = require('./providers/crunchycone')
 const s3 = require('./providers/s3')
@@ -11,7 +12,7 @@ const { AzureStorageProvider } = require('./providers/azure')
 /** The named variables' values; throws the original's error naming every missing one. */
 function required(names) {
   const missing = names.filter((n) => !process.env[n])
-  if (missing.length) throw new Error(`Missing required environment variables for storage provider: ${missing.join(', ')}`)
+  if (missing.length) throw invalid(`Missing required environment variables for storage provider: ${missing.join(', ')}`)
   return names.map((n) => process.env[n])
 }
 

@@ -1,28 +1,56 @@
 'use strict'
-// Errors handed to callers are made here, in the caller's realm (Jest's `instanceof Error` works).
-// The native side prefixes its messages with `[Code] ` (src/error.rs); that becomes `error.code`.
+// Every error a method or a constructor throws is made here: a StorageError (the class the package
+// exports, in the caller's realm, so `instanceof` works under Jest too) with a stable `code` from
+// the list in the README. The native side prefixes its messages with `[Code] ` (src/error.rs);
+// that becomes `error.code`. A caller's abort is the exception: it rejects with the signal's reason.
+
+const { StorageError } = require('./utils')
 
 const CODED = /^\[([A-Za-z]+)\] ([\s\S]*)$/
 
+/** The HTTP status a service would answer a client with, for each code (`statusCode`). */
+const STATUS = {
+  NotFound: 404,
+  InvalidKey: 400,
+  InvalidInput: 400,
+  InvalidRange: 416,
+  Unauthorized: 401,
+  Timeout: 504,
+  Aborted: 499,
+  Truncated: 502,
+  Provider: 502,
+  Io: 500,
+}
+
 /**
  * @param {string} message
- * @param {string} [code]
- * @returns {Error & { code?: string }}
+ * @param {string} [code] one of STATUS's keys; `Provider` when not given
+ * @param {unknown} [cause] the underlying error, if any
+ * @returns {Error & { code: string, statusCode: number }}
  */
-function storageError(message, code) {
-  const err = /** @type {Error & { code?: string }} */ (new Error(message))
-  if (code) err.code = code
+function storageError(message, code = 'Provider', cause) {
+  const err = new StorageError(message, code, STATUS[code] ?? 500, cause instanceof Error ? cause : undefined)
+  if (cause !== undefined) err.cause = cause
   return err
 }
 
-/** Turns an error thrown by the native binding into a realm-local Error with `code`. */
-function fromNative(e) {
-  if (!e || typeof e.message !== 'string') return storageError(String(e))
-  const m = CODED.exec(e.message)
-  return m ? storageError(m[2], m[1]) : storageError(e.message, e.code)
+/** A caller's bad input: `InvalidInput`, naming the option and what it was given. */
+function invalid(message) {
+  return storageError(message, 'InvalidInput')
 }
 
-/** Awaits a native call and rethrows its failure as a realm-local Error. */
+/** Turns an error thrown by the native binding into a StorageError with `code`. */
+function fromNative(e) {
+  if (e instanceof StorageError) return e
+  if (!e || typeof e.message !== 'string') return storageError(String(e))
+  const m = CODED.exec(e.message)
+  if (m) return storageError(m[2], m[1])
+  // napi's own argument conversion (`NumberExpected`, `InvalidArg`, …): a value of the wrong type.
+  if (typeof e.code === 'string' && /Expected$|^InvalidArg$/.test(e.code)) return storageError(e.message, 'InvalidInput', e)
+  return storageError(e.message, 'Provider', e)
+}
+
+/** Awaits a native call and rethrows its failure as a StorageError. */
 async function call(promiseOrFn) {
   try {
     return await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn)
@@ -31,4 +59,4 @@ async function call(promiseOrFn) {
   }
 }
 
-module.exports = { storageError, fromNative, call }
+module.exports = { storageError, invalid, fromNative, call }

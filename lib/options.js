@@ -54,4 +54,89 @@ function configOf(service, config, schema) {
   return out
 }
 
-module.exports = { configOf, describe }
+/** What each kind of option must be, and how an error names it. */
+const KINDS = {
+  string: [(v) => typeof v === 'string', 'a string'],
+  boolean: [(v) => typeof v === 'boolean', 'a boolean'],
+  number: [(v) => typeof v === 'number', 'a number'],
+  count: [(v) => Number.isSafeInteger(v) && v >= 0, 'a non-negative integer'],
+  strings: [(v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'an array of strings'],
+  record: [(v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'), 'an object of strings'],
+  function: [(v) => typeof v === 'function', 'a function'],
+  signal: [(v) => typeof v?.throwIfAborted === 'function' && typeof v.addEventListener === 'function', 'an AbortSignal'],
+  date: [(v) => typeof v?.getTime === 'function' || typeof v === 'string' || typeof v === 'number', 'a Date'],
+}
+
+/**
+ * The options of one call, checked against `schema` (`{ name: kind }`, kinds as in KINDS) before
+ * anything reaches the native side: `options` may be null or undefined (no options); a field that
+ * is set (not undefined) with the wrong type throws `InvalidInput` naming it and its value. Range
+ * checks beyond the type are the native side's (they need the file or the service).
+ */
+function checkOptions(options, schema) {
+  if (options == null) return {}
+  if (typeof options !== 'object') throw storageError(`Invalid options: expected an object, got ${describe(options)}`, 'InvalidInput')
+  for (const [field, kind] of Object.entries(schema)) {
+    const v = options[field]
+    const [ok, expected] = KINDS[kind]
+    if (v !== undefined && !ok(v)) throw storageError(`Invalid ${field}: expected ${expected}, got ${describe(v)}`, 'InvalidInput')
+  }
+  return options
+}
+
+/** The schemas of the methods' options. */
+const STREAM_OPTIONS = { start: 'number', end: 'number', suffix: 'number', responseType: 'string', signal: 'signal', timeout: 'count', includeMetadata: 'boolean' }
+const UPLOAD_OPTIONS = {
+  external_id: 'string',
+  key: 'string',
+  filename: 'string',
+  contentType: 'string',
+  bucket: 'string',
+  public: 'boolean',
+  metadata: 'record',
+  size: 'count',
+  signal: 'signal',
+  onProgress: 'function',
+}
+const LIST_OPTIONS = {
+  limit: 'number',
+  offset: 'number',
+  continuationToken: 'string',
+  prefix: 'string',
+  keyPattern: 'string',
+  externalIdPrefix: 'string',
+  externalIdPattern: 'string',
+  externalIds: 'strings',
+  contentType: 'string',
+  contentTypePrefix: 'string',
+  filename: 'string',
+  filenamePattern: 'string',
+  minSize: 'number',
+  maxSize: 'number',
+  createdAfter: 'date',
+  createdBefore: 'date',
+  modifiedAfter: 'date',
+  modifiedBefore: 'date',
+  metadata: 'record',
+  hasMetadata: 'strings',
+  sortBy: 'string',
+  sortOrder: 'string',
+  includeMetadata: 'boolean',
+  includeUrls: 'boolean',
+  query: 'string',
+  searchFields: 'strings',
+  caseSensitive: 'boolean',
+  exactMatch: 'boolean',
+  onlyPublic: 'boolean',
+  onlyPrivate: 'boolean',
+  includeDeleted: 'boolean',
+}
+const URL_OPTIONS = { disposition: 'string' }
+
+/** A key, external id or visibility argument: a string. */
+function checkString(name, v, code = 'InvalidInput') {
+  if (typeof v !== 'string') throw storageError(`Invalid ${name}: expected a string, got ${describe(v)}`, code)
+  return v
+}
+
+module.exports = { configOf, describe, checkOptions, checkString, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS }

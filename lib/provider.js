@@ -6,31 +6,31 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { call, fromNative, storageError } = require('./errors')
+const { call, fromNative, invalid, storageError } = require('./errors')
 const { toBuffer, toFileInfo, toListOptions, toListResult, visibilityResult, visibilityStatus } = require('./convert')
 const { fileStream } = require('./stream')
-
-/** The original's rule: exactly one of filePath, stream, buffer (counted by truthiness). */
-function checkSource(options = {}) {
-  const { filePath, stream, buffer } = options
-  if ([filePath, stream, buffer].filter(Boolean).length !== 1) {
-    throw new Error('Exactly one of filePath, stream, or buffer must be provided')
-  }
-  checkUploadOptions(options)
-}
+const { checkOptions, checkString, describe, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS } = require('./options')
 
 /**
- * Checks the options every upload takes besides its source: `signal` and `onProgress`.
- * @param {{ signal?: AbortSignal, onProgress?: Function }} options
+ * An upload's options, checked: their types, then the original's rule, exactly one of filePath,
+ * stream, buffer (counted by truthiness).
  */
-function checkUploadOptions({ signal, onProgress } = {}) {
-  if (signal !== undefined && typeof signal?.throwIfAborted !== 'function') {
-    throw new TypeError('Invalid signal: expected an AbortSignal')
+function checkUpload(options) {
+  const checked = checkOptions(options, UPLOAD_OPTIONS)
+  const { filePath, stream, buffer } = checked
+  if ([filePath, stream, buffer].filter(Boolean).length !== 1) {
+    throw invalid('Exactly one of filePath, stream, or buffer must be provided')
   }
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new TypeError('Invalid onProgress: expected a function')
+  checked.signal?.throwIfAborted()
+  return checked
+}
+
+/** `expiresIn` (seconds) where a backend signs URLs: a number, when given. */
+function checkExpiry(expiresIn) {
+  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || Number.isNaN(expiresIn))) {
+    throw invalid(`Invalid expiresIn: expected a number of seconds, got ${describe(expiresIn)}`)
   }
-  signal?.throwIfAborted()
+  return expiresIn
 }
 
 // With progress or a signal, a buffer goes in pieces of this size, so both are heard mid-way.
@@ -103,7 +103,7 @@ async function sendUpload(upload, options, size) {
     // After an abort, whatever failed failed because of it.
     if (signal?.aborted) throw signal.reason
     const cause = fromNative(e)
-    throw storageError(upload.failure(cause.message), cause.code)
+    throw storageError(upload.failure(cause.message), cause.code, cause.cause)
   } finally {
     stopAbort()
   }
@@ -116,9 +116,9 @@ async function sendUpload(upload, options, size) {
 async function listThrough(store, options, search) {
   const startedAt = Date.now()
   try {
-    return toListResult(await call(() => store.list(toListOptions(options), search)), startedAt)
+    return toListResult(await call(() => store.list(toListOptions(checkOptions(options, LIST_OPTIONS)), search)), startedAt)
   } catch (e) {
-    throw storageError(`Failed to ${search ? 'search' : 'list'} files: ${e.message}`, e.code)
+    throw storageError(`Failed to ${search ? 'search' : 'list'} files: ${e.message}`, e.code, e.cause)
   }
 }
 
@@ -126,9 +126,12 @@ async function fileSize(filePath) {
   try {
     return (await fs.promises.stat(filePath)).size
   } catch (e) {
-    throw storageError(`Failed to upload file: Failed to open ${filePath}: ${e.message}`, 'Io')
+    throw storageError(`Failed to upload file: Failed to open ${filePath}: ${e.message}`, e.code === 'ENOENT' ? 'NotFound' : 'Io', e)
   }
 }
+
+/** A key argument: a string (the native side checks the rest). */
+const checkKey = (key) => checkString('key', key, 'InvalidKey')
 
 /** How the native store names what a method addresses (`Target` in src/provider.rs). */
 const KEY = 'key'
@@ -159,7 +162,7 @@ class NativeProvider {
   }
 
   async uploadFile(options) {
-    checkSource(options)
+    options = checkUpload(options)
     const { buffer, filePath } = options
     // The size where it is known: some backends declare it up front, and it sizes the parts.
     const size = buffer ? toBuffer(buffer).length : filePath ? await fileSize(filePath) : options.size
@@ -179,7 +182,7 @@ class NativeProvider {
   }
 
   async deleteFile(key) {
-    await call(() => this[native].delete(KEY, key))
+    await call(() => this[native].delete(KEY, checkKey(key)))
   }
 
   async deleteFileByExternalId(externalId) {
@@ -187,15 +190,17 @@ class NativeProvider {
   }
 
   async getFileUrl(key, expiresIn, options) {
-    return call(() => this[native].url(KEY, key, expiresIn, options?.disposition))
+    const { disposition } = checkOptions(options, URL_OPTIONS)
+    return call(() => this[native].url(KEY, checkKey(key), checkExpiry(expiresIn), disposition))
   }
 
   async getFileUrlByExternalId(externalId, expiresIn, options) {
-    return call(() => this[native].url(EXTERNAL_ID, String(externalId), expiresIn, options?.disposition))
+    const { disposition } = checkOptions(options, URL_OPTIONS)
+    return call(() => this[native].url(EXTERNAL_ID, String(externalId), checkExpiry(expiresIn), disposition))
   }
 
   async fileExists(key) {
-    return call(() => this[native].exists(key))
+    return call(() => this[native].exists(checkKey(key)))
   }
 
   async fileExistsByExternalId(externalId) {
@@ -213,7 +218,7 @@ class NativeProvider {
 
   async searchFiles(options = {}) {
     const result = await listThrough(this[native], options, true)
-    return { ...result, query: options.query ?? this[searchQuery], searchFields: options.searchFields }
+    return { ...result, query: options?.query ?? this[searchQuery], searchFields: options?.searchFields }
   }
 
   async setFileVisibility(key, visibility) {
@@ -227,11 +232,12 @@ class NativeProvider {
   }
 
   async setMultipleFileVisibility(keys, visibility) {
-    return setVisibility(this, KEY, keys, visibility)
+    if (!Array.isArray(keys)) throw invalid(`Invalid keys: expected an array of keys, got ${describe(keys)}`)
+    return setVisibility(this, KEY, keys.map(checkKey), visibility)
   }
 
   async getFileVisibility(key) {
-    return visibilityStatus(await call(() => this[native].getVisibility(KEY, key)))
+    return visibilityStatus(await call(() => this[native].getVisibility(KEY, checkKey(key))))
   }
 
   async getFileVisibilityByExternalId(externalId) {
@@ -259,6 +265,7 @@ class NativeProvider {
  * @param {string} visibility
  */
 async function setVisibility(provider, by, ids, visibility) {
+  checkString('visibility', visibility)
   return (await call(() => provider[native].setVisibility(by, ids, visibility))).map(visibilityResult)
 }
 
@@ -268,6 +275,8 @@ async function setVisibility(provider, by, ids, visibility) {
  * @param {string} id
  */
 function stream(provider, by, id, options) {
+  options = checkOptions(options, STREAM_OPTIONS)
+  if (by === KEY) checkKey(id)
   const store = provider[native]
   // The store's default timeout applies unless the call gives its own (0 turns it off).
   const timeout = options.timeout ?? (store.streamTimeout || undefined)

@@ -5,13 +5,14 @@
 
 const path = require('node:path')
 const { Store } = require('../native')
+const { invalid } = require('../errors')
 const { NativeProvider } = require('../provider')
 
 class LocalStorageProvider extends NativeProvider {
   constructor() {
     const basePath = process.env.CRUNCHYCONE_LOCALSTORAGE_PATH
     if (!basePath) {
-      throw new Error('CRUNCHYCONE_LOCALSTORAGE_PATH environment variable is required but not configured')
+      throw invalid('CRUNCHYCONE_LOCALSTORAGE_PATH environment variable is required but not configured')
     }
     let baseUrl = process.env.CRUNCHYCONE_LOCALSTORAGE_BASE_URL || '/localstorage'
     if (baseUrl.endsWith('/')) baseUrl = baseUrl.slice(0, -1)
