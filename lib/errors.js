@@ -18,6 +18,8 @@ const STATUS = {
   Timeout: 504,
   Aborted: 499,
   Truncated: 502,
+  Unavailable: 503,
+  Conflict: 412,
   Provider: 502,
   Io: 500,
 }

@@ -26,6 +26,11 @@ pub enum Error {
     Truncated { expected: u64, received: u64 },
     /// An I/O failure, with what was being done.
     Io { context: String, source: std::io::Error },
+    /// The service could not be reached (connection refused, name not resolved, no route): a retry
+    /// may succeed.
+    Unavailable(String),
+    /// The object changed under a request pinned to its version (HTTP 412).
+    Conflict(String),
     /// A failure reported by the backend, already worded for the caller.
     Provider(String),
     /// An HTTP error status from an API not covered by the variants above.
@@ -44,6 +49,8 @@ impl Error {
             Error::Unauthorized(_) => "Unauthorized",
             Error::Truncated { .. } => "Truncated",
             Error::Io { .. } => "Io",
+            Error::Unavailable(_) => "Unavailable",
+            Error::Conflict(_) => "Conflict",
             Error::Provider(_) | Error::Api { .. } => "Provider",
         }
     }
@@ -62,6 +69,8 @@ impl Error {
             Error::Timeout(m) => Error::Timeout(p(m)),
             Error::Unauthorized(m) => Error::Unauthorized(p(m)),
             Error::Provider(m) => Error::Provider(p(m)),
+            Error::Unavailable(m) => Error::Unavailable(p(m)),
+            Error::Conflict(m) => Error::Conflict(p(m)),
             Error::Api { status, message } => Error::Api { status, message: p(message) },
             Error::Io { context, source } => Error::Io { context: p(context), source },
             other => other,
@@ -78,6 +87,8 @@ impl fmt::Display for Error {
             | Error::Timeout(m)
             | Error::Unauthorized(m)
             | Error::Provider(m)
+            | Error::Unavailable(m)
+            | Error::Conflict(m)
             | Error::Api { message: m, .. } => f.write_str(m),
             Error::InvalidKey { key, reason } => write!(f, "Invalid key {key:?}: {reason}"),
             Error::Aborted => f.write_str("The operation was aborted"),
@@ -91,6 +102,36 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Whether a request failed before any answer because the service could not be reached: the
+/// connection refused, the name not resolved, no route (a failure mid-answer is not this).
+pub fn unreachable(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<reqwest::Error>().is_some_and(|r| r.is_connect())
+            || c.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|h| h.is_connect())
+            || c.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                use std::io::ErrorKind::*;
+                matches!(io.kind(), ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable)
+            })
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// A request that got no answer, worded `{what}: {cause}`: `Unavailable` when the service could
+/// not be reached, else `Provider`.
+pub fn request_failed(what: &str, e: &(dyn std::error::Error + 'static)) -> Error {
+    let message = format!("{what}: {}", with_causes(e));
+    if unreachable(e) {
+        Error::Unavailable(message)
+    } else {
+        Error::Provider(message)
+    }
+}
 
 /// An error's message followed by those of its causes that add something ("error sending request:
 /// connection refused"), for errors whose top line alone does not say what went wrong.

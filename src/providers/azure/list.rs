@@ -10,7 +10,7 @@ use object_store::{Attribute, Attributes};
 use quick_xml::events::Event;
 
 use super::config::{Credential, Settings};
-use crate::error::{with_causes, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::{pages, query_string, refused, SMALL_REQUEST};
 use crate::providers::bucket::{Head, Listed};
 use crate::xml::{summary, unescape};
@@ -99,8 +99,7 @@ async fn request(
             None => req,
         }
     };
-    let failed =
-        |e: reqwest::Error| Error::Provider(format!("Failed to list objects: {}", with_causes(&e.without_url())));
+    let failed = |e: reqwest::Error| crate::error::request_failed("Failed to list objects", &e.without_url());
     let reply = crate::http::send(&reqwest::Method::GET, SMALL_REQUEST, build).await.map_err(failed)?;
     Ok((reply.status.as_u16(), reply.body))
 }

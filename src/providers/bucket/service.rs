@@ -142,7 +142,9 @@ pub fn storage_error(context: &str, e: object_store::Error) -> Error {
         None => format!("{context}: {}", text.trim_end_matches([':', ' '])),
     };
     match e {
+        _ if crate::error::unreachable(&e) => Error::Unavailable(message),
         object_store::Error::NotFound { .. } => Error::NotFound(message),
+        object_store::Error::Precondition { .. } => Error::Conflict(message),
         object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
             Error::Unauthorized(message)
         }

@@ -134,12 +134,14 @@ impl Api {
         if e.is_timeout() {
             return self.timeout_error();
         }
-        Error::Provider(format!("{what}: {}", e.without_url()))
+        // Where it was going (without the query, which may hold a signature) and why it failed.
+        let to = e.url().map(|u| format!(" ({}{})", u.origin().ascii_serialization(), u.path())).unwrap_or_default();
+        crate::error::request_failed(&format!("{what}{to}"), &e.without_url())
     }
 
     /// A failed stream (see `http::get_streamed`); URL queries in it are redacted on the way out.
     pub fn stream_error(&self, what: &str, e: &(dyn std::error::Error + 'static)) -> Error {
-        Error::Provider(format!("{what}: {}", crate::error::with_causes(e)))
+        crate::error::request_failed(what, e)
     }
 
     /// The original's `CrunchyCone API error (<status> <text>) | URL | Method | Error | Message`.

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 pub use self::config::GcsConfig;
 use self::config::Settings;
-use crate::error::{with_causes, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::{encode_key, pages, query_string, refused, SMALL_REQUEST, UPLOAD_REQUEST};
 use crate::providers::bucket::{signed_get, Clients, Head, Listed, Service};
 use crate::visibility::{VisibilityResult, VisibilityStatus};
@@ -71,8 +71,7 @@ impl Gcs {
                 None => req,
             }
         };
-        let failed =
-            |e: reqwest::Error| Error::Provider(format!("GCS request failed: {}", with_causes(&e.without_url())));
+        let failed = |e: reqwest::Error| crate::error::request_failed("GCS request failed", &e.without_url());
         let reply = crate::http::send(&method, SMALL_REQUEST, build).await.map_err(failed)?;
         Ok((reply.status.as_u16(), serde_json::from_str(&reply.body).unwrap_or(Value::Null)))
     }

@@ -7,7 +7,7 @@ use object_store::client::HttpRequestBody;
 use reqwest::Url;
 
 use super::config::Settings;
-use crate::error::{with_causes, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::{refused, SMALL_REQUEST};
 use crate::xml::{element, summary};
 
@@ -63,7 +63,7 @@ pub async fn send(
         }
         send
     };
-    let failed = |e: reqwest::Error| Error::Provider(format!("S3 request failed: {}", with_causes(&e.without_url())));
+    let failed = |e: reqwest::Error| crate::error::request_failed("S3 request failed", &e.without_url());
     let reply = crate::http::send(&method, SMALL_REQUEST, build).await.map_err(failed)?;
     Ok(Reply { status: reply.status.as_u16(), body: reply.body })
 }

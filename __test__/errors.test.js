@@ -1,0 +1,62 @@
+'use strict'
+// Errors a service can act on, provoked on every provider with real sockets: a service that cannot
+// be reached is `Unavailable` (retryable, statusCode 503), named with where it was going and why,
+// never with a secret. Wrong-type options and missing files are checked by the conformance suite.
+
+const { describe, it, before } = require('node:test')
+const assert = require('node:assert/strict')
+const net = require('node:net')
+const { StorageError, S3CompatibleProvider, GCPStorageProvider, AzureStorageProvider, CrunchyConeProvider } = require('..')
+
+const SECRET = 'unreachable-secret-0123456789'
+// devstoreaccount1's published key is not a secret; any base64 key signs.
+const AZURE_KEY = Buffer.from(SECRET).toString('base64')
+
+/** A port on 127.0.0.1 that nothing listens on: bound, then closed. */
+async function closedPort() {
+  const server = net.createServer()
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address()
+  await new Promise((r) => server.close(r))
+  return port
+}
+
+describe('a service that cannot be reached', () => {
+  let port
+  before(async () => {
+    port = await closedPort()
+  })
+
+  const providers = {
+    s3: () => new S3CompatibleProvider({ accessKeyId: 'AKIDTEST', secretAccessKey: SECRET, region: 'us-east-1', bucket: 'b', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true }),
+    gcs: () => new GCPStorageProvider({ projectId: 'p', bucket: 'b', apiEndpoint: `http://127.0.0.1:${port}` }),
+    azure: () => new AzureStorageProvider({ accountName: 'devstoreaccount1', accountKey: AZURE_KEY, containerName: 'c', endpoint: `http://127.0.0.1:${port}/devstoreaccount1` }),
+    crunchycone: () => new CrunchyConeProvider({ apiUrl: `http://127.0.0.1:${port}`, apiKey: SECRET, projectId: 'p', timeout: 5000 }),
+  }
+
+  for (const [name, make] of Object.entries(providers)) {
+    it(`${name}: every kind of call is Unavailable, naming the reason, without secrets`, async () => {
+      const provider = make()
+      const calls = {
+        listFiles: () => provider.listFiles(),
+        getFileStream: () => provider.getFileStream('k.bin'),
+        findFileByExternalId: () => provider.findFileByExternalId('x'),
+        uploadFile: () => provider.uploadFile({ external_id: 'x', key: 'k.bin', buffer: Buffer.from('bytes') }),
+      }
+      for (const [call, run] of Object.entries(calls)) {
+        await assert.rejects(run(), (e) => {
+          assert.ok(e instanceof StorageError, `${call}: ${e?.stack}`)
+          assert.equal(e.code, 'Unavailable', `${call}: ${e.message}`)
+          assert.equal(e.statusCode, 503, call)
+          assert.match(e.message, /refused|connect/i, call)
+          assert.doesNotMatch(e.message, new RegExp(`${SECRET}|${AZURE_KEY}|Signature|Authorization`, 'i'), call)
+          return true
+        })
+      }
+    })
+  }
+
+  it('crunchycone: the message says where the request was going', async () => {
+    await assert.rejects(providers.crunchycone().findFileByExternalId('x'), (e) => e.message.includes(`http://127.0.0.1:${port}/api/v1/`))
+  })
+})
