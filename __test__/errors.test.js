@@ -60,3 +60,44 @@ describe('a service that cannot be reached', () => {
     await assert.rejects(providers.crunchycone().findFileByExternalId('x'), (e) => e.message.includes(`http://127.0.0.1:${port}/api/v1/`))
   })
 })
+
+describe('a bucket or container that does not exist', () => {
+  const emulators = require('../scripts/emulators')
+  const servers = {}
+  before(async () => {
+    ;[servers.s3, servers.azure, servers.gcs] = await Promise.all([emulators.moto('present-bucket'), emulators.azurite('present-container'), emulators.fakeGcs('present-bucket')])
+  })
+  const { after } = require('node:test')
+  after(() => Object.values(servers).forEach((s) => s.stop()))
+
+  const providers = {
+    s3: () => new S3CompatibleProvider({ accessKeyId: 'AKIDTEST', secretAccessKey: SECRET, region: 'us-east-1', bucket: 'missing-bucket', endpoint: servers.s3.endpoint, forcePathStyle: true }),
+    azure: () => new AzureStorageProvider({ accountName: servers.azure.accountName, accountKey: servers.azure.accountKey, containerName: 'missing-container', endpoint: servers.azure.endpoint }),
+    gcs: () => new GCPStorageProvider({ projectId: 'p', bucket: 'missing-bucket', apiEndpoint: servers.gcs.endpoint }),
+  }
+  // fake-gcs-server answers a read or a write in a missing bucket as it answers a missing object
+  // (a bare 404); GCS itself says which, and so does its listing.
+  const calls = {
+    listFiles: (p) => p.listFiles(),
+    findFileByExternalId: (p) => p.findFileByExternalId('x'),
+    getFileStream: (p) => p.getFileStream('k.bin'),
+    uploadFile: (p) => p.uploadFile({ external_id: 'x', key: 'k.bin', buffer: Buffer.from('bytes') }),
+  }
+  const gcsTells = ['listFiles', 'findFileByExternalId']
+
+  for (const [name, make] of Object.entries(providers)) {
+    it(`${name}: is BucketNotFound (404), not a missing file`, async () => {
+      const provider = make()
+      for (const [call, run] of Object.entries(calls)) {
+        if (name === 'gcs' && !gcsTells.includes(call)) continue
+        await assert.rejects(run(provider), (e) => {
+          assert.ok(e instanceof StorageError, `${call}: ${e?.stack}`)
+          assert.equal(e.code, 'BucketNotFound', `${call}: ${e.message}`)
+          assert.equal(e.statusCode, 404, call)
+          assert.doesNotMatch(e.message, new RegExp(`${SECRET}|Signature|Authorization`, 'i'), call)
+          return true
+        })
+      }
+    })
+  }
+})

@@ -11,6 +11,7 @@ const CODED = /^\[([A-Za-z]+)\] ([\s\S]*)$/
 /** The HTTP status a service would answer a client with, for each code (`statusCode`). */
 const STATUS = {
   NotFound: 404,
+  BucketNotFound: 404,
   InvalidKey: 400,
   InvalidInput: 400,
   InvalidRange: 416,

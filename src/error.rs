@@ -10,6 +10,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A file, key or external id that does not exist. The message is the original's.
     NotFound(String),
+    /// The bucket (or container) the provider is configured with does not exist.
+    BucketNotFound(String),
     /// A key or external id that is empty, absolute, escapes the root or holds forbidden characters.
     InvalidKey { key: String, reason: &'static str },
     /// A byte range that cannot be served.
@@ -41,6 +43,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::NotFound(_) => "NotFound",
+            Error::BucketNotFound(_) => "BucketNotFound",
             Error::InvalidKey { .. } => "InvalidKey",
             Error::InvalidRange(_) => "InvalidRange",
             Error::InvalidInput(_) => "InvalidInput",
@@ -64,6 +67,7 @@ impl Error {
         let p = |m: String| format!("{prefix}: {m}");
         match self {
             Error::NotFound(m) => Error::NotFound(p(m)),
+            Error::BucketNotFound(m) => Error::BucketNotFound(p(m)),
             Error::InvalidRange(m) => Error::InvalidRange(p(m)),
             Error::InvalidInput(m) => Error::InvalidInput(p(m)),
             Error::Timeout(m) => Error::Timeout(p(m)),
@@ -82,6 +86,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::NotFound(m)
+            | Error::BucketNotFound(m)
             | Error::InvalidRange(m)
             | Error::InvalidInput(m)
             | Error::Timeout(m)

@@ -170,6 +170,11 @@ impl Service for Azure {
         crate::providers::bucket::check_header_metadata("Azure", name, value)
     }
 
+    /// Azure's `ContainerNotFound`.
+    fn missing_bucket(&self, error: &str) -> bool {
+        error.contains("ContainerNotFound")
+    }
+
     fn max_parts(&self) -> u64 {
         50_000
     }

@@ -56,6 +56,17 @@ fn path(key: &str) -> Result<Path> {
 }
 
 impl Bucket {
+    /// `e` as `BucketNotFound` when it says the bucket itself is missing.
+    fn upgrade(&self, e: Error) -> Error {
+        let text = e.to_string();
+        match e {
+            Error::NotFound(_) | Error::Provider(_) if self.service.missing_bucket(&text) => {
+                Error::BucketNotFound(text)
+            }
+            e => e,
+        }
+    }
+
     /// The provider for a service's bucket (what each service's `connect` gives).
     pub fn provider((service, clients): (Arc<dyn Service>, Clients)) -> Arc<dyn Provider> {
         Arc::new(Bucket { service, clients })
@@ -169,7 +180,12 @@ impl Bucket {
         });
         match self.clients.reader.get_opts(&path(key)?, GetOptions { range, ..Default::default() }).await {
             Ok(r) => Ok(Some(r)),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e @ object_store::Error::NotFound { .. }) => {
+                match self.upgrade(storage_error("Failed to create file stream", e)) {
+                    e @ Error::BucketNotFound(_) => Err(e),
+                    _ => Ok(None),
+                }
+            }
             // The services answer 416 to a range past the end: say so in the shared words.
             Err(e) => match (req, self.head(key).await) {
                 (Some(r), Ok(Some(h))) => {
@@ -178,6 +194,45 @@ impl Bucket {
                 _ => Err(storage_error("Failed to create file stream", e)),
             },
         }
+    }
+
+    /// One page of a listing. Unsorted listings page in key order, examining only what the page
+    /// needs (the continuation token is the last key returned); sorted ones read everything, then
+    /// sort and page by offset.
+    async fn list_page(self: &Arc<Self>, o: ListOptions, search: bool) -> Result<ListResult> {
+        let prefix = if search { None } else { o.prefix.as_deref() };
+        if o.sort_by.is_some() {
+            listing::validate(&o)?;
+            let all: Vec<FileRecord> = self.records(prefix, None).try_collect().await?;
+            return listing::query(all, &o, search, listing::Collation::CodeUnit);
+        }
+        listing::validate_paging(&o)?;
+        let limit = listing::page_limit(&o)?;
+        let token = o.continuation_token.as_deref().filter(|t| !t.is_empty());
+        let offset = if token.is_some() { 0 } else { o.offset.unwrap_or(0.0) as usize };
+        let mut records = self.records(prefix, token);
+        let (mut files, mut skipped, mut has_more) = (Vec::new(), 0, false);
+        while let Some(r) = records.try_next().await? {
+            if !listing::matches(&r, &o, search) {
+                continue;
+            }
+            if skipped < offset {
+                skipped += 1;
+            } else if files.len() == limit {
+                has_more = true;
+                break;
+            } else {
+                files.push(r);
+            }
+        }
+        let next_token = has_more.then(|| files.last().map(|f: &FileRecord| f.key.clone())).flatten();
+        Ok(ListResult {
+            files: files.into_iter().map(|f| listing::shape(f, &o)).collect(),
+            total_count: None,
+            has_more,
+            next_offset: (has_more && token.is_none()).then_some((offset + limit) as f64),
+            continuation_token: next_token,
+        })
     }
 
     /// Makes an object public or private; a failure is reported in the result.
@@ -252,46 +307,11 @@ impl Provider for Bucket {
     }
 
     async fn find(self: Arc<Self>, external_id: String) -> Result<Option<FileRecord>> {
-        self.lookup(&external_id).await.map_err(|e| e.prefixed("Failed to find file"))
+        self.lookup(&external_id).await.map_err(|e| self.upgrade(e.prefixed("Failed to find file")))
     }
 
-    /// One page of a listing. Unsorted listings page in key order, examining only what the page
-    /// needs (the continuation token is the last key returned); sorted ones read everything, then
-    /// sort and page by offset.
     async fn list(self: Arc<Self>, o: ListOptions, search: bool) -> Result<ListResult> {
-        let prefix = if search { None } else { o.prefix.as_deref() };
-        if o.sort_by.is_some() {
-            listing::validate(&o)?;
-            let all: Vec<FileRecord> = self.records(prefix, None).try_collect().await?;
-            return listing::query(all, &o, search, listing::Collation::CodeUnit);
-        }
-        listing::validate_paging(&o)?;
-        let limit = listing::page_limit(&o)?;
-        let token = o.continuation_token.as_deref().filter(|t| !t.is_empty());
-        let offset = if token.is_some() { 0 } else { o.offset.unwrap_or(0.0) as usize };
-        let mut records = self.records(prefix, token);
-        let (mut files, mut skipped, mut has_more) = (Vec::new(), 0, false);
-        while let Some(r) = records.try_next().await? {
-            if !listing::matches(&r, &o, search) {
-                continue;
-            }
-            if skipped < offset {
-                skipped += 1;
-            } else if files.len() == limit {
-                has_more = true;
-                break;
-            } else {
-                files.push(r);
-            }
-        }
-        let next_token = has_more.then(|| files.last().map(|f: &FileRecord| f.key.clone())).flatten();
-        Ok(ListResult {
-            files: files.into_iter().map(|f| listing::shape(f, &o)).collect(),
-            total_count: None,
-            has_more,
-            next_offset: (has_more && token.is_none()).then_some((offset + limit) as f64),
-            continuation_token: next_token,
-        })
+        self.list_page(o, search).await.map_err(|e| self.upgrade(e))
     }
 
     /// Deletes a key (a missing one is no error, as on S3 and local disk) or the object of an
@@ -349,7 +369,9 @@ impl Provider for Bucket {
     }
 
     fn open(self: Arc<Self>, target: Target, range: Option<Requested>, _include_metadata: bool) -> Opener {
-        Opener::Async(Box::pin(self.open_target(target, range)))
+        Opener::Async(Box::pin(
+            async move { self.clone().open_target(target, range).await.map_err(|e| self.upgrade(e)) },
+        ))
     }
 
     async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>> {

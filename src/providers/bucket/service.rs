@@ -75,6 +75,12 @@ pub trait Service: Send + Sync + 'static {
         false
     }
 
+    /// Whether an error's text says the bucket itself is missing (S3's `NoSuchBucket`, Azure's
+    /// `ContainerNotFound`): such failures are `BucketNotFound`, not a missing file.
+    fn missing_bucket(&self, _error: &str) -> bool {
+        false
+    }
+
     /// Whether the service answers suffix ranges (`bytes=-n`) itself.
     fn suffix_ranges(&self) -> bool {
         true

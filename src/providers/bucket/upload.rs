@@ -243,6 +243,7 @@ impl Upload for BucketUpload {
         match self.complete().await {
             Ok(r) => Ok(r),
             Err(e) => {
+                let e = self.bucket.upgrade(e);
                 self.discard().await;
                 Err(e)
             }

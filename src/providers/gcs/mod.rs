@@ -103,7 +103,9 @@ impl Gcs {
         }
         let (status, body) = self.api(reqwest::Method::GET, &format!("?{}", query_string(&query)), None).await?;
         if !(200..300).contains(&status) {
-            return Err(refused(status, format!("Failed to list objects: {}", describe(status, &body))));
+            let message = format!("Failed to list objects: {}", describe(status, &body));
+            // Listing a bucket's objects is not found only when the bucket is not.
+            return Err(if status == 404 { Error::BucketNotFound(message) } else { refused(status, message) });
         }
         let items = body["items"].as_array().map(Vec::as_slice).unwrap_or_default();
         let listed = items.iter().filter_map(object).collect();
@@ -256,6 +258,11 @@ impl Service for Gcs {
 
     fn check_metadata(&self, name: &str, value: &str) -> Result<()> {
         crate::providers::bucket::check_header_metadata("GCS", name, value)
+    }
+
+    /// What GCS says of a missing bucket.
+    fn missing_bucket(&self, error: &str) -> bool {
+        error.contains("The specified bucket does not exist")
     }
 
     fn max_parts(&self) -> u64 {

@@ -138,6 +138,11 @@ impl Service for S3 {
         check_header_metadata("S3", name, value)
     }
 
+    /// S3's `NoSuchBucket` (an error document's code).
+    fn missing_bucket(&self, error: &str) -> bool {
+        error.contains("NoSuchBucket")
+    }
+
     fn max_parts(&self) -> u64 {
         10_000
     }
