@@ -101,3 +101,30 @@ describe('a bucket or container that does not exist', () => {
     })
   }
 })
+
+describe('credentials the service refuses', () => {
+  it('crunchycone: every kind of call is Unauthorized (401), without the key', async () => {
+    const { startCrunchyConeServer } = require('./servers/crunchycone')
+    const server = await startCrunchyConeServer({ apiKey: 'the-right-key', projectId: 'p' })
+    try {
+      const provider = new CrunchyConeProvider({ apiUrl: server.url, apiKey: SECRET, projectId: 'p' })
+      const calls = {
+        listFiles: () => provider.listFiles(),
+        searchFiles: () => provider.searchFiles({ query: 'a' }),
+        uploadFile: () => provider.uploadFile({ external_id: 'x', buffer: Buffer.from('x') }),
+        findFileByExternalId: () => provider.findFileByExternalId('x'),
+        getFileStream: () => provider.getFileStream('k.bin'),
+      }
+      for (const [call, run] of Object.entries(calls)) {
+        await assert.rejects(run(), (e) => {
+          assert.ok(e instanceof StorageError, call)
+          assert.deepEqual([e.code, e.statusCode], ['Unauthorized', 401], `${call}: ${e.message}`)
+          assert.doesNotMatch(e.message, new RegExp(SECRET), call)
+          return true
+        })
+      }
+    } finally {
+      await server.close()
+    }
+  })
+})
