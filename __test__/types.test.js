@@ -69,3 +69,43 @@ it('every entry point exposes the same names to require, import and TypeScript',
   const checked = compile(new Map([...extra].map(([f, x]) => [f, x.text])))
   for (const [file, x] of extra) assert.notDeepEqual(checked.errors(file), [], `${x.subpath}: ${x.name} is declared as a value but not exported`)
 })
+
+// The README's TypeScript examples, each as written, compiled under --strict as an ES module (they
+// use top-level await). What an example takes from its surroundings (a provider, `fs`, Express's
+// `app`) is declared around it, only where the example does not declare it itself.
+it("the README's TypeScript examples compile under --strict", () => {
+  const ts = require('typescript')
+  const fs = require('node:fs')
+  const root = path.join(__dirname, '..')
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
+  const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1])
+  assert.ok(blocks.length >= 8, 'the README has its examples')
+  const context = {
+    fs: "import * as fs from 'node:fs'",
+    createWriteStream: "import { createWriteStream } from 'node:fs'",
+    pipeline: "import { pipeline } from 'node:stream/promises'",
+    LocalStorageProvider: "import { LocalStorageProvider } from 'crunchycone-storage'",
+    provider: "declare const provider: import('crunchycone-storage').LocalStorageProvider",
+    accessKeyId: 'declare const accessKeyId: string',
+    secretAccessKey: 'declare const secretAccessKey: string',
+    accountKey: 'declare const accountKey: string',
+    app: "declare const app: { get(path: string, handler: (req: { params: { id: string } }, res: import('node:http').ServerResponse) => unknown): void }",
+    processStream: "declare function processStream(stream: import('crunchycone-storage').FileStreamResult['stream']): Promise<void>",
+  }
+  const declares = (code, name) => new RegExp(`import[^;\\n]*\\b${name}\\b[^;\\n]*from|(const|let|function) ${name}\\b`).test(code.replace(/\/\/.*$/gm, ''))
+  const files = new Map(
+    blocks.map((code, i) => {
+      const uses = Object.keys(context).filter((name) => new RegExp(`\\b${name}\\b`).test(code.replace(/\/\/.*$/gm, '')) && !declares(code, name))
+      return [path.join(__dirname, 'types', `readme-${i + 1}.mts`), `${uses.map((n) => context[n]).join('\n')}\n${code}\nexport {}\n`]
+    }),
+  )
+  const options = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, types: ['node'] }
+  const host = ts.createCompilerHost(options)
+  const { getSourceFile, fileExists, readFile } = host
+  host.getSourceFile = (f, v) => (files.has(f) ? ts.createSourceFile(f, files.get(f), v) : getSourceFile.call(host, f, v))
+  host.fileExists = (f) => files.has(f) || fileExists.call(host, f)
+  host.readFile = (f) => files.get(f) ?? readFile.call(host, f)
+  const program = ts.createProgram([...files.keys()], options, host)
+  const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)
+  assert.deepEqual(errors, [])
+})
