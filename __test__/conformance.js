@@ -437,8 +437,9 @@ function conformance(adapter) {
 
       it('reports a missing file as NotFound, a StorageError with status 404', async () => {
         const { StorageError } = require('crunchycone-storage')
+        await assert.rejects(provider.getFileStream('missing/none.bin'), (e) => e.key === 'missing/none.bin')
         for (const run of [() => provider.getFileStream('missing/none.bin'), () => provider.getFileStreamByExternalId(uniqueId())]) {
-          await assert.rejects(run(), (e) => e instanceof StorageError && e.code === 'NotFound' && e.statusCode === 404)
+          await assert.rejects(run(), (e) => e instanceof StorageError && e.code === 'NotFound' && e.statusCode === 404 && e.provider === provider.constructor.name)
         }
       })
 

@@ -48,6 +48,7 @@ describe('a service that cannot be reached', () => {
           assert.ok(e instanceof StorageError, `${call}: ${e?.stack}`)
           assert.equal(e.code, 'Unavailable', `${call}: ${e.message}`)
           assert.equal(e.statusCode, 503, call)
+          assert.equal(e.provider, provider.constructor.name, call)
           assert.match(e.message, /refused|connect/i, call)
           assert.doesNotMatch(e.message, new RegExp(`${SECRET}|${AZURE_KEY}|Signature|Authorization`, 'i'), call)
           return true
@@ -94,6 +95,8 @@ describe('a bucket or container that does not exist', () => {
           assert.ok(e instanceof StorageError, `${call}: ${e?.stack}`)
           assert.equal(e.code, 'BucketNotFound', `${call}: ${e.message}`)
           assert.equal(e.statusCode, 404, call)
+          assert.equal(e.provider, provider.constructor.name, call)
+          if (call === 'getFileStream') assert.equal(e.key, 'k.bin')
           assert.doesNotMatch(e.message, new RegExp(`${SECRET}|Signature|Authorization`, 'i'), call)
           return true
         })

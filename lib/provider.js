@@ -9,6 +9,7 @@ const path = require('node:path')
 const { call, fromNative, invalid, storageError } = require('./errors')
 const { toBuffer, toFileInfo, toListOptions, toListResult, visibilityResult, visibilityStatus } = require('./convert')
 const { fileStream } = require('./stream')
+const { StorageError } = require('./utils')
 const { checkOptions, checkString, describe, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS } = require('./options')
 
 /**
@@ -255,6 +256,29 @@ class NativeProvider {
   async isAvailable() {
     return true
   }
+}
+
+// Every method's failure says where it happened: `provider` (the class's name) and, for methods
+// that name a file, `key` (the key or external id asked for). A caller's abort reason is left as
+// it is.
+const NAMED = /(ByExternalId|^deleteFile|^getFileUrl|^fileExists|^getFileVisibility|^setFileVisibility|^getFileStream)/
+for (const name of Object.getOwnPropertyNames(NativeProvider.prototype)) {
+  const method = NativeProvider.prototype[name]
+  if (name === 'constructor' || typeof method !== 'function') continue
+  Object.defineProperty(NativeProvider.prototype, name, {
+    ...Object.getOwnPropertyDescriptor(NativeProvider.prototype, name),
+    value: async function (...args) {
+      try {
+        return await method.apply(this, args)
+      } catch (e) {
+        if (e instanceof StorageError) {
+          e.provider ??= this.constructor.name
+          if (NAMED.test(name) && typeof args[0] === 'string') e.key ??= args[0]
+        }
+        throw e
+      }
+    },
+  })
 }
 
 /**

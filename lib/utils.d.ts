@@ -6,11 +6,19 @@ export declare function getFileExtension(filename: string): string
 export declare function formatBytes(bytes: number, decimals?: number): string
 export declare function checkFileSecurityRisk(filename: string, mimeType: string): { safe: boolean; reason?: string }
 export declare function getCommonValidationOptions(): Record<string, FileValidationOptions>
+/**
+ * What every method and constructor throws (see the README's error table). `code` is stable;
+ * `statusCode` is the HTTP status a service would answer its client with; `provider` (the
+ * provider class) and `key` (the key or external id asked for) say where it happened.
+ */
 export declare class StorageError extends Error {
   constructor(message: string, code: string, statusCode?: number, originalError?: Error)
   code: string
   statusCode: number
   originalError?: Error
+  provider?: string
+  key?: string
+  cause?: unknown
 }
 export declare function generateUploadKey(userId: string, filename: string, prefix?: string): string
 export declare function generateExternalId(): string
