@@ -5,21 +5,12 @@
 
 const { describe, it, before } = require('node:test')
 const assert = require('node:assert/strict')
-const net = require('node:net')
+const { closedPort } = require('./helpers/util')
 const { StorageError, S3CompatibleProvider, GCPStorageProvider, AzureStorageProvider, CrunchyConeProvider } = require('..')
 
 const SECRET = 'unreachable-secret-0123456789'
 // devstoreaccount1's published key is not a secret; any base64 key signs.
 const AZURE_KEY = Buffer.from(SECRET).toString('base64')
-
-/** A port on 127.0.0.1 that nothing listens on: bound, then closed. */
-async function closedPort() {
-  const server = net.createServer()
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address()
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 describe('a service that cannot be reached', () => {
   let port

@@ -13,11 +13,10 @@
 const { describe, it, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
-const net = require('node:net')
 const path = require('node:path')
 const { startFaultProxy } = require('./helpers/faultproxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
-const { pattern, collect, runScript } = require('./helpers/util')
+const { pattern, collect, runScript, closedPort } = require('./helpers/util')
 const { startCrunchyConeServer } = require('./servers/crunchycone')
 const emulators = require('../scripts/emulators')
 const lib = require('..')
@@ -29,15 +28,6 @@ const stops = []
 after(() => Promise.all(stops.map((s) => s())))
 
 const randomName = (prefix) => `${prefix}-${crypto.randomBytes(6).toString('hex')}`
-
-/** A port nothing listens on. */
-async function closedPort() {
-  const server = net.createServer()
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address()
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 /**
  * Each provider, reached through a fault proxy: `{ proxy, cls, config(endpoint), isRead? }`, where

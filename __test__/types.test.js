@@ -7,6 +7,16 @@ const assert = require('node:assert/strict')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
+/** A program over `files` (path → text, not on disk) and the real files they import. */
+function virtualProgram(ts, files, options) {
+  const host = ts.createCompilerHost(options)
+  const { getSourceFile, fileExists, readFile } = host
+  host.getSourceFile = (f, v) => (files.has(f) ? ts.createSourceFile(f, files.get(f), v) : getSourceFile.call(host, f, v))
+  host.fileExists = (f) => files.has(f) || fileExists.call(host, f)
+  host.readFile = (f) => files.get(f) ?? readFile.call(host, f)
+  return ts.createProgram([...files.keys()], options, host)
+}
+
 it('a consumer written against the original compiles with tsc --noEmit', () => {
   const tsc = require.resolve('typescript/bin/tsc')
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'types')], { encoding: 'utf8' })
@@ -35,12 +45,7 @@ it('every entry point exposes the same names to require, import and TypeScript',
   const options = { strict: true, noEmit: true, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, types: ['node'] }
   // Files that use names as values; `compile` gives each file's errors.
   const compile = (files) => {
-    const host = ts.createCompilerHost(options)
-    const { getSourceFile, fileExists, readFile } = host
-    host.getSourceFile = (f, v) => (files.has(f) ? ts.createSourceFile(f, files.get(f), v) : getSourceFile.call(host, f, v))
-    host.fileExists = (f) => files.has(f) || fileExists.call(host, f)
-    host.readFile = (f) => files.get(f) ?? readFile.call(host, f)
-    const program = ts.createProgram([...files.keys()], options, host)
+    const program = virtualProgram(ts, files, options)
     return { program, errors: (f) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')) }
   }
   const uses = new Map()
@@ -100,12 +105,7 @@ it("the README's TypeScript examples compile under --strict", () => {
     }),
   )
   const options = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, types: ['node'] }
-  const host = ts.createCompilerHost(options)
-  const { getSourceFile, fileExists, readFile } = host
-  host.getSourceFile = (f, v) => (files.has(f) ? ts.createSourceFile(f, files.get(f), v) : getSourceFile.call(host, f, v))
-  host.fileExists = (f) => files.has(f) || fileExists.call(host, f)
-  host.readFile = (f) => files.get(f) ?? readFile.call(host, f)
-  const program = ts.createProgram([...files.keys()], options, host)
+  const program = virtualProgram(ts, files, options)
   const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)
   assert.deepEqual(errors, [])
 })

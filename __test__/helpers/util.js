@@ -133,4 +133,13 @@ function runScript(script, nodeArgs = []) {
   })
 }
 
-module.exports = { runScript, peakRss, resetPeakRss, pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages, presignedStringToSign }
+/** A port on 127.0.0.1 that nothing listens on: bound, then closed. */
+async function closedPort() {
+  const server = require('node:net').createServer()
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address()
+  await new Promise((r) => server.close(r))
+  return port
+}
+
+module.exports = { closedPort, runScript, peakRss, resetPeakRss, pattern, collect, sleep, uniqueId, nodeStreamOf, webStreamOf, withEnv, keysByPages, presignedStringToSign }
