@@ -3,7 +3,7 @@
 // to the types the native side declares (or refused with a clear error), so that no value reaches
 // napi's converters, whose errors name Rust types.
 
-const { storageError } = require('./errors')
+const { invalid, storageError } = require('./errors')
 
 /** How a value is named in an error: its type, and a short form of it. */
 function describe(v) {
@@ -40,7 +40,7 @@ function coerce(v, type) {
  */
 function configOf(service, config, schema) {
   if (config != null && typeof config !== 'object') {
-    throw storageError(`Invalid ${service} configuration: expected an object, got ${describe(config)}`, 'InvalidInput')
+    throw invalid(`Invalid ${service} configuration: expected an object, got ${describe(config)}`)
   }
   const out = {}
   for (const [field, type] of Object.entries(schema)) {
@@ -48,7 +48,7 @@ function configOf(service, config, schema) {
     if (v == null) continue
     out[field] = coerce(v, type)
     if (out[field] === undefined) {
-      throw storageError(`Invalid ${service} configuration ${field}: expected a ${type}, got ${describe(v)}`, 'InvalidInput')
+      throw invalid(`Invalid ${service} configuration ${field}: expected a ${type}, got ${describe(v)}`)
     }
   }
   return out
@@ -75,11 +75,11 @@ const KINDS = {
  */
 function checkOptions(options, schema) {
   if (options == null) return {}
-  if (typeof options !== 'object') throw storageError(`Invalid options: expected an object, got ${describe(options)}`, 'InvalidInput')
+  if (typeof options !== 'object') throw invalid(`Invalid options: expected an object, got ${describe(options)}`)
   for (const [field, kind] of Object.entries(schema)) {
     const v = options[field]
     const [ok, expected] = KINDS[kind]
-    if (v !== undefined && !ok(v)) throw storageError(`Invalid ${field}: expected ${expected}, got ${describe(v)}`, 'InvalidInput')
+    if (v !== undefined && !ok(v)) throw invalid(`Invalid ${field}: expected ${expected}, got ${describe(v)}`)
   }
   return options
 }
