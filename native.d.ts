@@ -63,7 +63,7 @@ export declare class Store {
   setVisibility(by: By, ids: Array<string>, visibility: string): Promise<Array<VisibilityResult>>
   getVisibility(by: By, id: string): Promise<VisibilityStatus>
   /** A stream handle; checks the target and the range now, all I/O happens in `open()`. */
-  stream(by: By, id: string, range: RangeRequest, includeMetadata: boolean): NativeStream
+  stream(by: By, id: string, range: RangeRequest, includeMetadata: boolean, parallel?: ParallelOptions | undefined | null): NativeStream
 }
 
 /**
@@ -169,6 +169,16 @@ export interface ListResult {
   continuationToken?: string
 }
 
+/**
+ * A stream's parallel-read settings from JS (`parallel` in a provider's configuration or a call's
+ * options, merged by `lib/options.js`); fields left out take the defaults.
+ */
+export interface ParallelOptions {
+  partSize?: number
+  connections?: number
+  threshold?: number
+}
+
 /** What the caller asked for, still unchecked (JS numbers arrive as f64). */
 export interface RangeRequest {
   start?: number
@@ -190,6 +200,9 @@ export interface S3Config {
   defaultACL?: string
   serverSideEncryption?: string
 }
+
+/** Sets the process-wide cap on the part requests of parallel reads in flight (default 64). */
+export declare function setParallelConnectionLimit(limit: number): void
 
 /** Metadata of an opened stream, as plain values (JS turns them into `Date`s and the result object). */
 export interface StreamInfo {

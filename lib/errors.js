@@ -1,12 +1,13 @@
 'use strict'
 // Every error a method or a constructor throws is made here: a StorageError (the class the package
 // exports, in the caller's realm, so `instanceof` works under Jest too) with a stable `code` from
-// the list in the README. The native side prefixes its messages with `[Code] ` (src/error.rs);
-// that becomes `error.code`. A caller's abort is the exception: it rejects with the signal's reason.
+// the list in the README. The native side prefixes its messages with `[Code] `, or `[Code 403] `
+// when a service answered with an HTTP status (src/error.rs); that becomes `error.code` and
+// `error.status`. A caller's abort is the exception: it rejects with the signal's reason.
 
 const { StorageError } = require('./utils')
 
-const CODED = /^\[([A-Za-z]+)\] ([\s\S]*)$/
+const CODED = /^\[([A-Za-z]+)(?: (\d{3}))?\] ([\s\S]*)$/
 
 /** The HTTP status a service would answer a client with, for each code (`statusCode`). */
 const STATUS = {
@@ -16,6 +17,7 @@ const STATUS = {
   InvalidInput: 400,
   InvalidRange: 416,
   Unauthorized: 401,
+  Forbidden: 403,
   Timeout: 504,
   Aborted: 499,
   Truncated: 502,
@@ -37,6 +39,13 @@ function storageError(message, code = 'Provider', cause) {
   return err
 }
 
+/** `e` (a StorageError) reworded: the same code, status and cause. */
+function reworded(e, message) {
+  const err = storageError(message, e.code, e.cause)
+  if (e.status !== undefined) err.status = e.status
+  return err
+}
+
 /** A caller's bad input: `InvalidInput`, naming the option and what it was given. */
 function invalid(message) {
   return storageError(message, 'InvalidInput')
@@ -47,7 +56,11 @@ function fromNative(e) {
   if (e instanceof StorageError) return e
   if (!e || typeof e.message !== 'string') return storageError(String(e))
   const m = CODED.exec(e.message)
-  if (m) return storageError(m[2], m[1])
+  if (m) {
+    const err = storageError(m[3], m[1])
+    if (m[2]) err.status = Number(m[2])
+    return err
+  }
   // napi's own argument conversion (`NumberExpected`, `InvalidArg`, …): a value of the wrong type.
   if (typeof e.code === 'string' && /Expected$|^InvalidArg$/.test(e.code)) return storageError(e.message, 'InvalidInput', e)
   return storageError(e.message, 'Provider', e)
@@ -62,4 +75,4 @@ async function call(promiseOrFn) {
   }
 }
 
-module.exports = { storageError, invalid, fromNative, call }
+module.exports = { storageError, reworded, invalid, fromNative, call }

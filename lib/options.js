@@ -65,6 +65,31 @@ const KINDS = {
   function: [(v) => typeof v === 'function', 'a function'],
   signal: [(v) => typeof v?.throwIfAborted === 'function' && typeof v.addEventListener === 'function', 'an AbortSignal'],
   date: [(v) => typeof v?.getTime === 'function' || typeof v === 'string' || typeof v === 'number', 'a Date'],
+  parallel: [(v) => typeof v === 'boolean' || isParallel(v), 'false, true or { partSize?, connections?, threshold? } of numbers'],
+}
+
+const PARALLEL_FIELDS = ['partSize', 'connections', 'threshold']
+function isParallel(v) {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && PARALLEL_FIELDS.every((f) => v[f] === undefined || typeof v[f] === 'number')
+}
+
+/**
+ * A stream's parallel-read settings for the native side: the call's `parallel` over the
+ * provider's (each `false`, `true` or an object of settings); `null` when turned off, `{}` for the
+ * defaults. Off unless asked for, until the wide-area benchmark has chosen the defaults. Values
+ * are range-checked natively.
+ */
+function parallelOf(configured, given) {
+  const on = (v) => v === true || isParallel(v)
+  if (given === false || !(on(given) || (given === undefined && on(configured)))) return null
+  const pick = (v) => (isParallel(v) ? Object.fromEntries(PARALLEL_FIELDS.filter((f) => v[f] !== undefined).map((f) => [f, v[f]])) : {})
+  return { ...pick(configured), ...pick(given) }
+}
+
+/** A provider configuration's `parallel`, checked: `InvalidInput` naming it when it is wrong. */
+function checkParallel(service, v) {
+  if (v != null && !KINDS.parallel[0](v)) throw invalid(`Invalid ${service} configuration parallel: expected ${KINDS.parallel[1]}, got ${describe(v)}`)
+  return v ?? undefined
 }
 
 /**
@@ -85,7 +110,7 @@ function checkOptions(options, schema) {
 }
 
 /** The schemas of the methods' options. */
-const STREAM_OPTIONS = { start: 'number', end: 'number', suffix: 'number', responseType: 'string', signal: 'signal', timeout: 'count', includeMetadata: 'boolean' }
+const STREAM_OPTIONS = { start: 'number', end: 'number', suffix: 'number', responseType: 'string', signal: 'signal', timeout: 'count', includeMetadata: 'boolean', parallel: 'parallel' }
 const UPLOAD_OPTIONS = {
   external_id: 'string',
   key: 'string',
@@ -139,4 +164,4 @@ function checkString(name, v, code = 'InvalidInput') {
   return v
 }
 
-module.exports = { configOf, describe, checkOptions, checkString, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS }
+module.exports = { configOf, describe, checkOptions, checkString, parallelOf, checkParallel, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS }

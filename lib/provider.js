@@ -6,11 +6,11 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { call, fromNative, invalid, storageError } = require('./errors')
+const { call, fromNative, invalid, reworded, storageError } = require('./errors')
 const { toBuffer, toFileInfo, toListOptions, toListResult, visibilityResult, visibilityStatus } = require('./convert')
 const { fileStream } = require('./stream')
 const { StorageError } = require('./utils')
-const { checkOptions, checkString, describe, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS } = require('./options')
+const { checkOptions, checkString, describe, parallelOf, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS } = require('./options')
 
 /**
  * An upload's options, checked: their types, then the original's rule, exactly one of filePath,
@@ -104,7 +104,7 @@ async function sendUpload(upload, options, size) {
     // After an abort, whatever failed failed because of it.
     if (signal?.aborted) throw signal.reason
     const cause = fromNative(e)
-    throw storageError(upload.failure(cause.message), cause.code, cause.cause)
+    throw reworded(cause, upload.failure(cause.message))
   } finally {
     stopAbort()
   }
@@ -119,7 +119,7 @@ async function listThrough(store, options, search) {
   try {
     return toListResult(await call(() => store.list(toListOptions(checkOptions(options, LIST_OPTIONS)), search)), startedAt)
   } catch (e) {
-    throw storageError(`Failed to ${search ? 'search' : 'list'} files: ${e.message}`, e.code, e.cause)
+    throw reworded(e, `Failed to ${search ? 'search' : 'list'} files: ${e.message}`)
   }
 }
 
@@ -142,6 +142,7 @@ const EXTERNAL_ID = 'externalId'
 
 const native = Symbol('native')
 const searchQuery = Symbol('searchQuery')
+const parallel = Symbol('parallel')
 
 /**
  * Every method of the original's `StorageProvider`, once, over a native store (`Store` in
@@ -151,15 +152,17 @@ const searchQuery = Symbol('searchQuery')
 class NativeProvider {
   /**
    * @param {Store} store
-   * @param {{ searchQuery?: string }} [options]
+   * @param {{ searchQuery?: string, parallel?: import('./types').ParallelReads }} [options]
    */
   constructor(store, options = {}) {
     /** @type {Store} */
     this[native] = store
     /** @type {string | undefined} */
     this[searchQuery] = options.searchQuery
-    // Typed above, hidden here: neither shows when a provider is logged or copied.
-    for (const p of [native, searchQuery]) Object.defineProperty(this, p, { enumerable: false, writable: false })
+    /** @type {import('./types').ParallelReads | undefined} */
+    this[parallel] = options.parallel
+    // Typed above, hidden here: none shows when a provider is logged or copied.
+    for (const p of [native, searchQuery, parallel]) Object.defineProperty(this, p, { enumerable: false, writable: false })
   }
 
   async uploadFile(options) {
@@ -305,7 +308,8 @@ function stream(provider, by, id, options) {
   // The store's default timeout applies unless the call gives its own (0 turns it off).
   const timeout = options.timeout ?? (store.streamTimeout || undefined)
   const includeMetadata = options.includeMetadata !== false
-  return fileStream((range) => store.stream(by, id, range, includeMetadata), { ...options, timeout })
+  const settings = parallelOf(provider[parallel], options.parallel)
+  return fileStream((range) => store.stream(by, id, range, includeMetadata, settings), { ...options, timeout })
 }
 
 module.exports = { NativeProvider, setVisibility }

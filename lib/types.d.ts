@@ -54,6 +54,8 @@ export interface StorageFileInfo {
 }
 
 export interface S3Config {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -201,6 +203,28 @@ export interface FileStreamOptions {
   timeout?: number
   /** Default true. */
   includeMetadata?: boolean
+  /**
+   * Parallel ranged reads for this stream (S3 family, GCS, Azure, CrunchyCone; LocalStorage reads
+   * files and ignores it): `false` turns them off, an object changes the provider's settings
+   * field by field. See {@link ParallelReads}.
+   */
+  parallel?: boolean | ParallelReads
+}
+
+/**
+ * How a large read is split into consecutive parts fetched over several connections at once and
+ * delivered in order as one stream. Every part is pinned to the first response's ETag: an object
+ * replaced mid-read fails the stream with `Conflict`. Memory per stream stays within
+ * `(connections + 1) × partSize`. A process-wide cap (`setParallelConnectionLimit`, default 64)
+ * bounds the part requests of every stream together.
+ */
+export interface ParallelReads {
+  /** Bytes per part (at least 65536). Default 8 MiB. */
+  partSize?: number
+  /** Connections one stream uses at once, the first response's among them (1 to 64; 1 turns it off). Default 8. */
+  connections?: number
+  /** Reads of at most this many bytes use one connection. Default 16 MiB. */
+  threshold?: number
 }
 
 export interface FileStreamResult {

@@ -16,6 +16,8 @@ export declare class StorageError extends Error {
   code: string
   statusCode: number
   originalError?: Error
+  /** The HTTP status the service answered, when the error is a service's answer. */
+  status?: number
   provider?: string
   key?: string
   cause?: unknown

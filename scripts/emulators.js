@@ -48,8 +48,8 @@ function freePort() {
 }
 
 /** Spawns a server and waits until `url` answers at all; resolves with `{ stop(), pid }`. */
-async function serve(name, cmd, args, url) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+async function serve(name, cmd, args, url, env) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } })
   let log = ''
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)))
   const stop = () =>
@@ -129,6 +129,34 @@ async function fakeGcs(bucket = 'test-bucket') {
   return { endpoint, bucket, stop, pid }
 }
 
-module.exports = { install, moto, azurite, fakeGcs }
+/**
+ * moto checking credentials as S3 does (its IAM emulation), with `bucket` and one user that may
+ * only read and list: `{ endpoint, bucket, reader: { accessKeyId, secretAccessKey }, stop() }`.
+ * moto lets the first INITIAL_NO_AUTH_ACTION_COUNT requests through unchecked: the readiness probe,
+ * the bucket and the three IAM calls that make the user.
+ */
+async function motoWithCredentials(bucket = 'test-bucket') {
+  install()
+  const port = await freePort()
+  const endpoint = `http://127.0.0.1:${port}`
+  const env = { INITIAL_NO_AUTH_ACTION_COUNT: '5' }
+  const { stop, pid } = await serve('moto', path.join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], `${endpoint}/`, env)
+  // Unchecked requests are still routed by the service their (unverified) signature names.
+  const scope = (service) => ({ authorization: `AWS4-HMAC-SHA256 Credential=SETUP/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0` })
+  await created(`bucket ${bucket}`, await fetch(`${endpoint}/${bucket}`, { method: 'PUT', headers: scope('s3') }), stop)
+  const iam = async (params) => {
+    const r = await fetch(`${endpoint}/`, { method: 'POST', headers: scope('iam'), body: new URLSearchParams({ Version: '2010-05-08', ...params }) })
+    await created(`IAM ${params.Action}`, r.clone(), stop)
+    return r.text()
+  }
+  await iam({ Action: 'CreateUser', UserName: 'reader' })
+  const key = await iam({ Action: 'CreateAccessKey', UserName: 'reader' })
+  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*' }] }
+  await iam({ Action: 'PutUserPolicy', UserName: 'reader', PolicyName: 'read-only', PolicyDocument: JSON.stringify(policy) })
+  const field = (name) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(key)[1]
+  return { endpoint, bucket, reader: { accessKeyId: field('AccessKeyId'), secretAccessKey: field('SecretAccessKey') }, stop, pid }
+}
+
+module.exports = { install, moto, motoWithCredentials, azurite, fakeGcs }
 
 if (require.main === module) install()

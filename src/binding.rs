@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::listing::{FileRecord, ListOptions, ListResult};
+use crate::parts::ParallelOptions;
 use crate::provider::{Provider, Target};
 use crate::providers::{azure, bucket, crunchycone, gcs, local, s3};
 use crate::range::RangeRequest;
@@ -176,10 +177,12 @@ impl Store {
         id: String,
         range: RangeRequest,
         include_metadata: bool,
+        parallel: Option<ParallelOptions>,
     ) -> napi::Result<NativeStream> {
         let (provider, target) = self.target(by, id)?;
         let range = range.check()?;
-        Ok(NativeStream::new(provider.open(target, range, include_metadata)))
+        let parallel = parallel.map(ParallelOptions::check).transpose()?;
+        Ok(NativeStream::new(provider.open(target, range, include_metadata, parallel)))
     }
 }
 

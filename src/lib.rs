@@ -11,6 +11,7 @@ mod error;
 mod http;
 mod keys;
 mod listing;
+mod parts;
 mod provider;
 mod providers;
 mod range;

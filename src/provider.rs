@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::error::{Error, Result};
 use crate::listing::{FileRecord, ListOptions, ListResult};
+use crate::parts::Parallel;
 use crate::range::Requested;
 use crate::stream::Opener;
 use crate::upload::{Upload, UploadOptions};
@@ -82,8 +83,16 @@ pub trait Provider: Send + Sync + 'static {
     async fn get_visibility(self: Arc<Self>, target: Target) -> Result<VisibilityStatus>;
 
     /// What opens a stream of the target (all I/O happens when the stream opens). The key has
-    /// passed [`check_key`](Provider::check_key) and the range its own checks.
-    fn open(self: Arc<Self>, target: Target, range: Option<Requested>, include_metadata: bool) -> Opener;
+    /// passed [`check_key`](Provider::check_key) and the range its own checks. Backends that
+    /// stream over HTTP split a large read into parts fetched at once as `parallel` says
+    /// ([`crate::parts`]); files ignore it.
+    fn open(
+        self: Arc<Self>,
+        target: Target,
+        range: Option<Requested>,
+        include_metadata: bool,
+        parallel: Option<Parallel>,
+    ) -> Opener;
 
     async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>>;
 

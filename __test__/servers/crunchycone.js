@@ -64,6 +64,10 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
     }
     if (disposition) headers['Content-Disposition'] = disposition
     if (faults.mode === 'error') return fail(res, faults.status || 503, 'Service Unavailable', 'Storage backend unavailable')
+    const ifMatch = req.headers['if-match']
+    if (ifMatch && ifMatch !== '*' && !ifMatch.split(',').map((t) => t.trim()).includes(headers.ETag)) {
+      return fail(res, 412, 'Precondition Failed', 'The file changed')
+    }
     let start = 0
     let end = size - 1
     let status = 200
@@ -264,6 +268,7 @@ function startCrunchyConeServer({ apiKey = 'test-api-key', projectId = 'proj_tes
         projectId,
         stats,
         files,
+        dir,
         setFaults: (f) => (faults = f),
         close: () =>
           new Promise((r) => {

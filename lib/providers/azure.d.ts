@@ -1,7 +1,9 @@
 // AzureStorageProvider (lib/providers/azure.js) and its configuration.
-import type { ProviderMethods } from '../types'
+import type { ProviderMethods, ParallelReads } from '../types'
 
 export interface AzureStorageConfig {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   accountName: string
   accountKey?: string
   sasToken?: string

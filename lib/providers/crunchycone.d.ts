@@ -1,7 +1,9 @@
 // CrunchyConeProvider (lib/providers/crunchycone.js) and its configuration.
-import type { FileVisibilityResult, ProviderMethods } from '../types'
+import type { FileVisibilityResult, ProviderMethods, ParallelReads } from '../types'
 
 export interface CrunchyConeConfig {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   apiUrl: string
   apiKey: string
   projectId: string

@@ -5,7 +5,7 @@
 
 const { Store } = require('../native')
 const { NativeProvider, setVisibility } = require('../provider')
-const { configOf } = require('../options')
+const { configOf, checkParallel } = require('../options')
 
 const CRUNCHYCONE_CONFIG = { apiUrl: 'string', apiKey: 'string', projectId: 'string', timeout: 'number', userId: 'string' }
 
@@ -25,7 +25,7 @@ class CrunchyConeProvider extends NativeProvider {
       cwd: process.cwd(),
     })
     // The original reports an empty query as '' here (and as given elsewhere).
-    super(store, { searchQuery: '' })
+    super(store, { searchQuery: '', parallel: checkParallel('CrunchyCone', options?.parallel) })
     this.#userId = config.userId
   }
 

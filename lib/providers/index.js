@@ -9,3 +9,18 @@ module.exports = {
   ...require('./gcp'),
   ...require('./azure'),
 }
+
+const { setParallelConnectionLimit } = require('../native')
+const { invalid } = require('../errors')
+const { describe } = require('../options')
+
+/**
+ * Sets the process-wide cap on the part requests of parallel reads in flight, across every stream
+ * of every provider (default 64), so many concurrent streams do not multiply the connections.
+ */
+module.exports.setParallelConnectionLimit = function setParallelConnectionLimit(limit) {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 4096) {
+    throw invalid(`Invalid connection limit: expected an integer from 1 to 4096, got ${describe(limit)}`)
+  }
+  setParallelConnectionLimit(limit)
+}

@@ -1,6 +1,6 @@
 // S3CompatibleProvider and the five services built on it (lib/providers/s3.js), with their
 // configurations.
-import type { ProviderMethods, S3Config } from '../types'
+import type { ParallelReads, ProviderMethods, S3Config } from '../types'
 
 /**
  * Any S3-compatible bucket. Without `forcePathStyle: false` requests and URLs are path-style
@@ -12,6 +12,8 @@ export declare class S3CompatibleProvider {
 }
 
 export interface AWSS3Config {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -23,6 +25,8 @@ export declare class AWSS3Provider extends S3CompatibleProvider {
 }
 
 export interface DigitalOceanSpacesConfig {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -34,6 +38,8 @@ export declare class DigitalOceanSpacesProvider extends S3CompatibleProvider {
 }
 
 export interface WasabiConfig {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -44,6 +50,8 @@ export declare class WasabiProvider extends S3CompatibleProvider {
 }
 
 export interface BackblazeB2Config {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   keyId: string
   applicationKey: string
   region: string
@@ -54,6 +62,8 @@ export declare class BackblazeB2Provider extends S3CompatibleProvider {
 }
 
 export interface CloudflareR2Config {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
   accessKeyId: string
   secretAccessKey: string
   accountId: string

@@ -5,7 +5,7 @@
 
 const { Store } = require('../native')
 const { NativeProvider } = require('../provider')
-const { configOf } = require('../options')
+const { configOf, checkParallel } = require('../options')
 
 // `signatureVersion` and `s3BucketEndpoint` are accepted and ignored, as the original's client did.
 const S3_CONFIG = {
@@ -24,7 +24,7 @@ const S3_CONFIG = {
 
 class S3CompatibleProvider extends NativeProvider {
   constructor(config = {}) {
-    super(Store.s3(configOf('S3', config, S3_CONFIG)))
+    super(Store.s3(configOf('S3', config, S3_CONFIG)), { parallel: checkParallel('S3', config?.parallel) })
   }
 }
 
@@ -36,6 +36,7 @@ class AWSS3Provider extends S3CompatibleProvider {
     const { accessKeyId, secretAccessKey, region, bucket, cloudFrontDomain } = config
     super({
       ...common,
+      parallel: config.parallel,
       accessKeyId,
       secretAccessKey,
       region,
@@ -52,6 +53,7 @@ class DigitalOceanSpacesProvider extends S3CompatibleProvider {
     const { accessKeyId, secretAccessKey, region, bucket, cdnEndpoint } = config
     super({
       ...common,
+      parallel: config.parallel,
       accessKeyId,
       secretAccessKey,
       region: 'us-east-1', // Spaces signs with us-east-1; the real region is in the endpoint.
@@ -66,7 +68,7 @@ class DigitalOceanSpacesProvider extends S3CompatibleProvider {
 class WasabiProvider extends S3CompatibleProvider {
   constructor(config = {}) {
     const { accessKeyId, secretAccessKey, region, bucket } = config
-    super({ ...common, accessKeyId, secretAccessKey, region, bucket, endpoint: `https://s3.${region}.wasabisys.com`, forcePathStyle: true })
+    super({ ...common, parallel: config.parallel, accessKeyId, secretAccessKey, region, bucket, endpoint: `https://s3.${region}.wasabisys.com`, forcePathStyle: true })
   }
 }
 
@@ -75,6 +77,7 @@ class BackblazeB2Provider extends S3CompatibleProvider {
     const { keyId, applicationKey, region, bucket } = config
     super({
       ...common,
+      parallel: config.parallel,
       accessKeyId: keyId,
       secretAccessKey: applicationKey,
       region,
@@ -90,6 +93,7 @@ class CloudflareR2Provider extends S3CompatibleProvider {
     const { accessKeyId, secretAccessKey, accountId, bucket, publicDomain } = config
     super({
       ...common,
+      parallel: config.parallel,
       accessKeyId,
       secretAccessKey,
       region: 'auto',

@@ -33,11 +33,3 @@ pub fn client() -> Result<reqwest::Client> {
         .build()
         .map_err(|e| Error::Provider(format!("Failed to create the HTTP client: {e}")))
 }
-
-/// A refusal in the crate's terms: 401 and 403 are `Unauthorized`, the rest `Provider`.
-pub fn refused(status: u16, message: String) -> Error {
-    match status {
-        401 | 403 => Error::Unauthorized(message),
-        _ => Error::Provider(message),
-    }
-}

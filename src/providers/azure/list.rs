@@ -11,7 +11,7 @@ use quick_xml::events::Event;
 
 use super::config::{Credential, Settings};
 use crate::error::{Error, Result};
-use crate::http::{pages, query_string, refused, SMALL_REQUEST};
+use crate::http::{pages, query_string, SMALL_REQUEST};
 use crate::providers::bucket::{Head, Listed};
 use crate::xml::{summary, unescape};
 
@@ -57,7 +57,7 @@ async fn page(
     };
     if !(200..300).contains(&status) {
         let why = summary(&body).unwrap_or_else(|| format!("HTTP {status}"));
-        return Err(refused(status, format!("Failed to list objects: {why}")));
+        return Err(Error::from_status(status, format!("Failed to list objects: {why}")));
     }
     parse(&body)
 }

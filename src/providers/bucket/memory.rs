@@ -182,7 +182,7 @@ mod tests {
         }
 
         async fn read(&self, target: Target, range: Option<Requested>) -> (u64, u64, Vec<u8>) {
-            let Opener::Async(open) = self.provider.clone().open(target, range, true) else { panic!("async") };
+            let Opener::Async(open) = self.provider.clone().open(target, range, true, None) else { panic!("async") };
             let opened = open.await.unwrap();
             let Body::Async(body) = opened.body else { panic!("an async body") };
             let bytes: Vec<Bytes> = body.try_collect().await.unwrap();

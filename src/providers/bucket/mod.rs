@@ -27,6 +27,7 @@ pub use self::service::{
 };
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult, Metadata};
+use crate::parts::{self, Parallel};
 use crate::provider::{Provider, Target};
 use crate::range::{Requested, Resolved};
 use crate::stream::{Body, Opened, Opener};
@@ -55,15 +56,21 @@ fn path(key: &str) -> Result<Path> {
         .map_err(|_| Error::InvalidKey { key: key.to_string(), reason: "keys must not contain control characters" })
 }
 
+/// The error for a target with no object: a key's is the service's 404 (to a GET or HEAD), an
+/// external id's the index's answer.
+fn missing(target: &Target) -> Error {
+    Error::NotFound(target.not_found()).with_status(matches!(target, Target::Key(_)).then_some(404))
+}
+
 impl Bucket {
     /// `e` as `BucketNotFound` when it says the bucket itself is missing.
     fn upgrade(&self, e: Error) -> Error {
         let text = e.to_string();
-        match e {
+        match e.kind() {
             Error::NotFound(_) | Error::Provider(_) if self.service.missing_bucket(&text) => {
-                Error::BucketNotFound(text)
+                Error::BucketNotFound(text).with_status(e.status())
             }
-            e => e,
+            _ => e,
         }
     }
 
@@ -102,9 +109,20 @@ impl Bucket {
     /// HEAD `key`; `None` when it does not exist.
     async fn head(&self, key: &str) -> Result<Option<Head>> {
         let options = GetOptions { head: true, ..Default::default() };
-        match self.clients.store.get_opts(&path(key)?, options).await {
+        let path = path(key)?;
+        match self.clients.store.get_opts(&path, options).await {
             Ok(r) => Ok(Some(Head::of(&r))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e @ object_store::Error::PermissionDenied { .. }) => {
+                // A HEAD's 403 has no body to say whether the credentials or the permission is
+                // wrong: a GET of one byte is refused with the service's error code.
+                let one = GetOptions { range: Some(GetRange::Bounded(0..1)), ..Default::default() };
+                let e = match self.clients.store.get_opts(&path, one).await {
+                    Err(g @ object_store::Error::PermissionDenied { .. }) => g,
+                    _ => e,
+                };
+                Err(storage_error("Failed to read object metadata", e))
+            }
             Err(e) => Err(storage_error("Failed to read object metadata", e)),
         }
     }
@@ -131,7 +149,14 @@ impl Bucket {
                     };
                     match head {
                         Ok(head) => Ok(head.map(|h| bucket.record(&key, &h))),
-                        Err(Error::NotFound(_) | Error::Unauthorized(_)) => Ok(None),
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                Error::NotFound(_) | Error::Unauthorized(_) | Error::Forbidden(_)
+                            ) =>
+                        {
+                            Ok(None)
+                        }
                         Err(e) => Err(e),
                     }
                 }
@@ -182,8 +207,8 @@ impl Bucket {
             Ok(r) => Ok(Some(r)),
             Err(e @ object_store::Error::NotFound { .. }) => {
                 match self.upgrade(storage_error("Failed to create file stream", e)) {
-                    e @ Error::BucketNotFound(_) => Err(e),
-                    _ => Ok(None),
+                    e if e.is_not_found() => Ok(None),
+                    e => Err(e),
                 }
             }
             // The services answer 416 to a range past the end: say so in the shared words.
@@ -194,6 +219,26 @@ impl Bucket {
                 _ => Err(storage_error("Failed to create file stream", e)),
             },
         }
+    }
+
+    /// How the parts of a parallel read of `key` are fetched: ranged GETs pinned to the first
+    /// response's ETag (a 412 is `Conflict`).
+    fn part_fetcher(&self, key: &str) -> Result<parts::Fetch> {
+        let (reader, path) = (self.clients.reader.clone(), path(key)?);
+        Ok(Arc::new(move |span: std::ops::Range<u64>, etag: String| {
+            let (reader, path) = (reader.clone(), path.clone());
+            Box::pin(async move {
+                let options =
+                    GetOptions { range: Some(GetRange::Bounded(span)), if_match: Some(etag), ..Default::default() };
+                let r = reader.get_opts(&path, options).await.map_err(|e| match e {
+                    object_store::Error::Precondition { .. } => parts::changed(),
+                    e => storage_error("Failed to read file stream", e),
+                })?;
+                let etag = r.meta.e_tag.clone();
+                let body = r.into_stream().map_err(|e| storage_error("Failed to read file stream", e)).boxed();
+                Ok(parts::Part { etag, body })
+            })
+        }))
     }
 
     /// One page of a listing. Unsorted listings page in key order, examining only what the page
@@ -250,7 +295,12 @@ impl Bucket {
 
     /// Opens a target for streaming. By external id, the object's GET itself confirms the index
     /// entry (its headers carry the metadata), so a hit costs two requests.
-    async fn open_target(self: Arc<Self>, target: Target, req: Option<Requested>) -> Result<Opened> {
+    async fn open_target(
+        self: Arc<Self>,
+        target: Target,
+        req: Option<Requested>,
+        parallel: Option<Parallel>,
+    ) -> Result<Opened> {
         let (key, got) = match &target {
             Target::Key(key) => (key.clone(), self.get(key, req).await?),
             Target::ExternalId(id) => {
@@ -273,7 +323,7 @@ impl Bucket {
             }
             Target::FileId(_) => (String::new(), None),
         };
-        let r = got.ok_or_else(|| Error::NotFound(target.not_found()))?;
+        let r = got.ok_or_else(|| missing(&target))?;
         let head = Head::of(&r);
         let range = Resolved {
             start: r.range.start,
@@ -282,7 +332,9 @@ impl Bucket {
             partial: req.is_some(),
         };
         let record = self.record(&key, &head);
+        let span = r.range.clone();
         let body = r.into_stream().map_err(|e| storage_error("Failed to read file stream", e)).boxed();
+        let body = parts::body(body, span, head.e_tag.as_deref(), parallel, self.part_fetcher(&key)?);
         Ok(Opened {
             range,
             content_type: record.content_type,
@@ -362,16 +414,22 @@ impl Provider for Bucket {
         let fail = |e: Error| e.prefixed("Failed to check file visibility");
         let key = self.existing(&target).await.map_err(fail)?.ok_or_else(|| match target {
             // As in the original, only the by-key miss is reported wrapped.
-            Target::Key(_) => fail(Error::NotFound(target.not_found())),
+            Target::Key(_) => fail(missing(&target)),
             _ => Error::NotFound(target.not_found()),
         })?;
         self.service.get_visibility(&key).await.map_err(fail)
     }
 
-    fn open(self: Arc<Self>, target: Target, range: Option<Requested>, _include_metadata: bool) -> Opener {
-        Opener::Async(Box::pin(
-            async move { self.clone().open_target(target, range).await.map_err(|e| self.upgrade(e)) },
-        ))
+    fn open(
+        self: Arc<Self>,
+        target: Target,
+        range: Option<Requested>,
+        _include_metadata: bool,
+        parallel: Option<Parallel>,
+    ) -> Opener {
+        Opener::Async(Box::pin(async move {
+            self.clone().open_target(target, range, parallel).await.map_err(|e| self.upgrade(e))
+        }))
     }
 
     async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>> {

@@ -147,14 +147,38 @@ pub fn storage_error(context: &str, e: object_store::Error) -> Error {
         }
         None => format!("{context}: {}", text.trim_end_matches([':', ' '])),
     };
+    if crate::error::unreachable(&e) {
+        return Error::Unavailable(message);
+    }
+    match answered(&e, &text) {
+        Some(status) => Error::from_status(status, message),
+        None => Error::Provider(message),
+    }
+}
+
+/// The HTTP status of the answer behind an `object_store` failure, if a service answered: the
+/// variant says it for the statuses object_store names, the text (object_store's words; its error
+/// type is not public) for the rest: `non-2xx status code: 503 …`, or a bulk delete's failure for
+/// one key (the whole answer is a 200), `(code: 403)` from Azure, `(code: AccessDenied)` from S3.
+fn answered(e: &object_store::Error, text: &str) -> Option<u16> {
+    use object_store::Error::*;
     match e {
-        _ if crate::error::unreachable(&e) => Error::Unavailable(message),
-        object_store::Error::NotFound { .. } => Error::NotFound(message),
-        object_store::Error::Precondition { .. } => Error::Conflict(message),
-        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
-            Error::Unauthorized(message)
+        NotFound { .. } => Some(404),
+        Precondition { .. } => Some(412),
+        NotModified { .. } => Some(304),
+        AlreadyExists { .. } => Some(409),
+        PermissionDenied { .. } => Some(403),
+        Unauthenticated { .. } => Some(401),
+        _ => {
+            let after = |marker: &str| text.find(marker).map(|i| &text[i + marker.len()..]);
+            if let Some(status) = after("status code: ") {
+                return status.get(..3)?.parse().ok();
+            }
+            match after("(code: ")?.split(')').next()? {
+                "AccessDenied" => Some(403),
+                code => code.parse().ok(),
+            }
         }
-        _ => Error::Provider(message),
     }
 }
 

@@ -170,11 +170,7 @@ impl Api {
             _ => {}
         }
         let message = parts.join(" | ");
-        match status.as_u16() {
-            404 => Error::NotFound(message),
-            401 | 403 => Error::Unauthorized(message),
-            status => Error::Api { status, message },
-        }
+        Error::from_status(status.as_u16(), message)
     }
 
     /// One API request (retried as `http::send` says, all within the configured timeout); resolves

@@ -10,12 +10,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE};
+use reqwest::header::{
+    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, LAST_MODIFIED, RANGE,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
+use crate::parts::{self, Parallel};
 use crate::provider::{Provider, Target};
 use crate::range::{self, Requested};
 use crate::stream::{self, Body, Opened, Opener};
@@ -31,7 +34,7 @@ fn not_found_by_id(id: &str) -> Error {
 /// Maps a by-external-id lookup's 404 to `not_found`, keeping every other error.
 fn or_not_found<T>(r: Result<T>, not_found: impl FnOnce() -> Error) -> Result<T> {
     match r {
-        Err(Error::NotFound(_)) => Err(not_found()),
+        Err(e) if e.is_not_found() => Err(not_found().with_status(e.status())),
         other => other,
     }
 }
@@ -49,7 +52,12 @@ impl Api {
 
     /// Looks the file up, resolves the range against its size, then GETs the bytes from a
     /// (cached) signed URL, refreshing the URL once if the storage refuses it.
-    async fn open_file(self: Arc<Self>, target: Target, req: Option<Requested>) -> Result<Opened> {
+    async fn open_file(
+        self: Arc<Self>,
+        target: Target,
+        req: Option<Requested>,
+        parallel: Option<Parallel>,
+    ) -> Result<Opened> {
         let meta = self.locate(&target).await?;
         // A range the record already shows to be out of bounds fails before any request (a record
         // without a size, or with 0, may be out of step: the response decides then).
@@ -76,11 +84,12 @@ impl Api {
                     return Err(Error::InvalidRange("Invalid range: the storage refused it as not satisfiable".into()))
                 }
                 s => {
-                    return Err(Error::Provider(format!(
+                    let message = format!(
                         "Failed to create file stream: Failed to stream file: {} {}",
                         s.as_u16(),
                         s.canonical_reason().unwrap_or("")
-                    )))
+                    );
+                    return Err(Error::from_status(s.as_u16(), message));
                 }
             }
         };
@@ -106,11 +115,16 @@ impl Api {
         let content_type = header(CONTENT_TYPE)
             .or_else(|| meta.content_type.clone())
             .unwrap_or_else(|| crate::content_type::DEFAULT.into());
-        let etag = header(ETAG).or_else(|| Some(meta.file_id.clone()));
+        let pin = header(ETAG);
+        let etag = pin.clone().or_else(|| Some(meta.file_id.clone()));
         let cache_control = header(CACHE_CONTROL);
         let api = self.clone();
         let body =
             resp.body.map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to read file stream", &*e))).boxed();
+        // A server that ignored the range is not asked for parts.
+        let parallel = parallel.filter(|_| skip == 0);
+        let span = range.start..range.start + range.length;
+        let body = parts::body(body, span, pin.as_deref(), parallel, self.clone().part_fetcher(url.clone()));
         Ok(Opened {
             range,
             content_type,
@@ -122,6 +136,40 @@ impl Api {
         })
     }
 
+    /// How the parts of a parallel read are fetched: ranged GETs of the signed URL, pinned to the
+    /// first response's ETag.
+    fn part_fetcher(self: Arc<Self>, url: String) -> parts::Fetch {
+        Arc::new(move |span: std::ops::Range<u64>, etag: String| {
+            let (api, url) = (self.clone(), url.clone());
+            Box::pin(async move {
+                let mut headers = http::HeaderMap::new();
+                let range = format!("bytes={}-{}", span.start, span.end - 1);
+                headers.insert(RANGE, range.parse().expect("a range is a valid header value"));
+                headers.insert(IF_MATCH, etag.parse().map_err(|_| parts::changed())?);
+                let resp = crate::http::get_streamed(&api.http, &url, headers)
+                    .await
+                    .map_err(|e| api.stream_error("Failed to read file stream", &*e))?;
+                let answered = |name| resp.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                match resp.status {
+                    StatusCode::PARTIAL_CONTENT
+                        if answered(CONTENT_RANGE).and_then(|h| range::parse_content_range(&h)).map(|r| r.start)
+                            == Some(span.start) => {}
+                    StatusCode::PRECONDITION_FAILED => return Err(parts::changed()),
+                    s => {
+                        let message = format!("Failed to read file stream: a part was answered {}", s.as_u16());
+                        return Err(Error::from_status(s.as_u16(), message));
+                    }
+                }
+                let etag = answered(ETAG);
+                let body = resp
+                    .body
+                    .map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to read file stream", &*e)))
+                    .boxed();
+                Ok(parts::Part { etag, body })
+            })
+        })
+    }
+
     /// PATCHes the visibility at the first of `paths` that exists (the API has moved over time;
     /// only a 404 / 405 moves on to the next).
     async fn patch_visibility(&self, paths: &[String], public: bool) -> Result<(Value, String)> {
@@ -130,8 +178,7 @@ impl Api {
         for path in paths {
             match self.call(Method::PATCH, path, Some(body.clone())).await {
                 Ok(v) => return Ok((v, path.clone())),
-                Err(e @ Error::NotFound(_)) => last = Some(e),
-                Err(e @ Error::Api { status: 405, .. }) => last = Some(e),
+                Err(e) if e.is_not_found() || e.status() == Some(405) => last = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -198,7 +245,7 @@ impl Api {
                     ..VisibilityResult::new(public, success, success && public, message)
                 })
             }
-            Err(Error::NotFound(_)) => Ok(failed(not_found, None)),
+            Err(e) if e.is_not_found() => Ok(failed(not_found, None)),
             Err(e) => {
                 let msg = e.to_string();
                 Ok(failed(format!("Failed to set file visibility: {msg}"), Some(json!({ "errorDetails": msg }))))
@@ -215,8 +262,8 @@ impl Api {
                 .map_err(|e| e.prefixed(FAILED))?
                 .ok_or_else(|| Error::NotFound(format!("{FAILED}: File with key {key} not found")))?,
             Target::ExternalId(id) => match self.by_external_id(id).await {
-                Err(Error::NotFound(_)) => {
-                    return Err(Error::NotFound(format!("File with external_id {id} not found")))
+                Err(e) if e.is_not_found() => {
+                    return Err(Error::NotFound(format!("File with external_id {id} not found")).with_status(e.status()))
                 }
                 other => other.map_err(|e| e.prefixed(FAILED))?,
             },
@@ -281,7 +328,7 @@ impl Provider for Api {
     async fn find(self: Arc<Self>, external_id: String) -> Result<Option<FileRecord>> {
         match self.by_external_id(&external_id).await {
             Ok(meta) => Ok(Some(meta.record(&self.cfg.api_url))),
-            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -329,8 +376,14 @@ impl Provider for Api {
         self.visibility_of(&target).await
     }
 
-    fn open(self: Arc<Self>, target: Target, range: Option<Requested>, _include_metadata: bool) -> Opener {
-        Opener::Async(Box::pin(self.open_file(target, range)))
+    fn open(
+        self: Arc<Self>,
+        target: Target,
+        range: Option<Requested>,
+        _include_metadata: bool,
+        parallel: Option<Parallel>,
+    ) -> Opener {
+        Opener::Async(Box::pin(self.open_file(target, range, parallel)))
     }
 
     async fn begin_upload(self: Arc<Self>, options: UploadOptions) -> Result<Box<dyn Upload>> {

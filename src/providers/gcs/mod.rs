@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 pub use self::config::GcsConfig;
 use self::config::Settings;
 use crate::error::{Error, Result};
-use crate::http::{encode_key, pages, query_string, refused, SMALL_REQUEST, UPLOAD_REQUEST};
+use crate::http::{encode_key, pages, query_string, SMALL_REQUEST, UPLOAD_REQUEST};
 use crate::providers::bucket::{signed_get, Clients, Head, Listed, Service};
 use crate::visibility::{VisibilityResult, VisibilityStatus};
 
@@ -105,7 +105,10 @@ impl Gcs {
         if !(200..300).contains(&status) {
             let message = format!("Failed to list objects: {}", describe(status, &body));
             // Listing a bucket's objects is not found only when the bucket is not.
-            return Err(if status == 404 { Error::BucketNotFound(message) } else { refused(status, message) });
+            return Err(match status {
+                404 => Error::BucketNotFound(message).with_status(Some(404)),
+                _ => Error::from_status(status, message),
+            });
         }
         let items = body["items"].as_array().map(Vec::as_slice).unwrap_or_default();
         let listed = items.iter().filter_map(object).collect();
@@ -220,7 +223,7 @@ impl Service for Gcs {
                     false,
                     "ACLs are disabled on this bucket (uniform bucket-level access). Use IAM for access control instead.",
                 ),
-                _ => return Err(Error::Provider(describe(status, &body))),
+                _ => return Err(Error::from_status(status, describe(status, &body))),
             })
         }
         .boxed()
@@ -235,7 +238,7 @@ impl Service for Gcs {
                 });
             let uniform = uniform_access(status, &body);
             if !(200..300).contains(&status) && !uniform {
-                return Err(Error::Provider(describe(status, &body)));
+                return Err(Error::from_status(status, describe(status, &body)));
             }
             let message = if public {
                 "File is publicly accessible via direct URL."

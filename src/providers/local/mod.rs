@@ -17,6 +17,7 @@ use cap_std::fs::Dir;
 
 use crate::error::{Error, Result};
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
+use crate::parts::Parallel;
 use crate::provider::{Provider, Target};
 use crate::range::{self, Requested};
 use crate::stream::{Body, Opened, Opener};
@@ -305,7 +306,13 @@ impl Provider for Store {
         blocking(move || self.visibility(&self.key_of(&target, false)?)).await
     }
 
-    fn open(self: Arc<Self>, target: Target, range: Option<Requested>, include_metadata: bool) -> Opener {
+    fn open(
+        self: Arc<Self>,
+        target: Target,
+        range: Option<Requested>,
+        include_metadata: bool,
+        _parallel: Option<Parallel>,
+    ) -> Opener {
         Opener::Blocking(Box::new(move || self.open_file(&self.key_of(&target, true)?, range, include_metadata)))
     }
 

@@ -8,7 +8,7 @@ use reqwest::Url;
 
 use super::config::Settings;
 use crate::error::{Error, Result};
-use crate::http::{refused, SMALL_REQUEST};
+use crate::http::SMALL_REQUEST;
 use crate::xml::{element, summary};
 
 /// What S3 answered: the status and the body (an S3 error document when it refused).
@@ -32,9 +32,9 @@ impl Reply {
         summary(&self.body).unwrap_or_else(|| format!("HTTP {}", self.status))
     }
 
-    /// The refusal as an error (see [`refused`]).
+    /// The refusal as an error (see [`Error::from_status`]).
     pub fn error(&self, context: &str) -> Error {
-        refused(self.status, format!("{context}: {}", self.describe()))
+        Error::from_status(self.status, format!("{context}: {}", self.describe()))
     }
 }
 

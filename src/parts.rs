@@ -1,0 +1,293 @@
+//! Parallel ranged reads: one stream fed by several connections at once.
+//!
+//! One connection to an object store carries some 50–100 MB/s, whatever the machine's bandwidth;
+//! a large read goes faster split into consecutive parts fetched at once. The first response's body
+//! is the first part (so the time to first byte is that of a single request), its ETag pins every
+//! other part (`If-Match`, and the ETag each part's answer carries is checked too, for servers
+//! that ignore the header), and parts are delivered in order.
+//!
+//! Memory is bounded: at most `connections` parts are fetched ahead of the one being delivered, each
+//! at most `part_size` bytes (so `(connections + 1) × part_size` at worst), and a part is only
+//! requested when one the consumer took makes room; a slow consumer stops new requests. Dropping the stream aborts every request at once.
+//! A process-wide semaphore caps the part requests in flight across every stream, so many
+//! concurrent streams do not multiply the connections.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::{BoxStream, StreamExt};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use napi_derive::napi;
+
+use crate::error::{Error, Result};
+
+/// How a large read is split; `None` where it is turned off.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Parallel {
+    /// Bytes per part.
+    pub part_size: u64,
+    /// Connections (part requests) one stream uses at once, the first response's among them.
+    pub connections: usize,
+    /// Reads of at most this many bytes use one connection.
+    pub threshold: u64,
+}
+
+/// Not yet measured through a wide-area network (the reason parallel reads are opt-in): 8 MiB
+/// parts should keep a connection busy long enough that the request's round trip is a small share,
+/// 8 connections should reach 7–8x one; smaller reads stay on one connection (no extra requests).
+pub const DEFAULT: Parallel = Parallel { part_size: 8 << 20, connections: 8, threshold: 16 << 20 };
+
+/// The default process-wide cap on part requests in flight.
+pub const DEFAULT_LIMIT: usize = 64;
+
+static LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_LIMIT);
+
+/// The semaphore every stream's part requests share; sized on first use.
+fn permits() -> &'static Arc<Semaphore> {
+    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    PERMITS.get_or_init(|| Arc::new(Semaphore::new(LIMIT.load(Ordering::Relaxed))))
+}
+
+/// Sets the process-wide cap on part requests in flight (at least 1). Raising it adds permits at
+/// once; lowering it takes effect as requests in flight finish.
+#[cfg_attr(test, allow(dead_code))] // only JS calls it
+pub fn set_limit(limit: usize) -> Result<()> {
+    if limit == 0 {
+        return Err(Error::InvalidInput("Invalid connection limit 0: expected at least 1".into()));
+    }
+    let before = LIMIT.swap(limit, Ordering::Relaxed);
+    let semaphore = permits();
+    if limit > before {
+        semaphore.add_permits(limit - before);
+    } else {
+        semaphore.forget_permits(before - limit);
+    }
+    Ok(())
+}
+
+/// One part's answer: the ETag it carries (checked against the first's) and its body.
+pub struct Part {
+    pub etag: Option<String>,
+    pub body: BoxStream<'static, Result<Bytes>>,
+}
+
+/// Fetches bytes `[start, end)` of the object, asking for the ETag given (`If-Match`).
+pub type Fetch = Arc<dyn Fn(Range<u64>, String) -> BoxFuture<'static, Result<Part>> + Send + Sync>;
+
+/// How many times a part is asked for before its failure fails the stream.
+const ATTEMPTS: usize = 3;
+
+/// The stream of bytes `range` of an object whose first response (`first`, pinned to `etag`)
+/// covers all of them: `first` itself when the read is small, else its first part followed by the
+/// others fetched in parallel.
+pub fn body(
+    first: BoxStream<'static, Result<Bytes>>,
+    range: Range<u64>,
+    etag: Option<&str>,
+    settings: Option<Parallel>,
+    fetch: Fetch,
+) -> BoxStream<'static, Result<Bytes>> {
+    let (Some(p), Some(etag)) = (settings, etag) else { return first };
+    if range.end - range.start <= p.threshold.max(p.part_size) || p.connections < 2 {
+        return first;
+    }
+    let first_end = range.start + p.part_size;
+    let state = Reader {
+        first: Some(first),
+        first_left: p.part_size,
+        next: first_end,
+        end: range.end,
+        delivered: 0,
+        total: range.end - range.start,
+        settings: p,
+        etag: etag.to_string(),
+        fetch,
+        pending: VecDeque::new(),
+        current: VecDeque::new(),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    futures::stream::unfold(state, |mut s| async move {
+        let item = s.next_chunk().await?;
+        if item.is_err() {
+            // The stream fails once: stop every request now, not when the consumer drops it.
+            s.pending.clear();
+            s.end = s.next;
+        }
+        Some((item, s))
+    })
+    .boxed()
+}
+
+/// A part being fetched on its own task; dropping it aborts the task (and its request).
+struct Pending(JoinHandle<Result<Vec<Bytes>>>);
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Reader {
+    first: Option<BoxStream<'static, Result<Bytes>>>,
+    first_left: u64,
+    /// Where the next part to request starts, and where the read ends.
+    next: u64,
+    end: u64,
+    delivered: u64,
+    total: u64,
+    settings: Parallel,
+    etag: String,
+    fetch: Fetch,
+    pending: VecDeque<Pending>,
+    /// The part being delivered.
+    current: VecDeque<Bytes>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Reader {
+    fn truncated(&self) -> Error {
+        Error::Truncated { expected: self.total, received: self.delivered }
+    }
+
+    /// Requests parts until `connections` are in flight (the first response counted while it is
+    /// read) or fetched and waiting.
+    fn fill(&mut self) {
+        let room = self.settings.connections - usize::from(self.first.is_some());
+        while self.pending.len() < room && self.next < self.end {
+            let part = self.next..(self.next + self.settings.part_size).min(self.end);
+            self.next = part.end;
+            let (fetch, etag) = (self.fetch.clone(), self.etag.clone());
+            self.pending.push_back(Pending(self.runtime.spawn(fetch_part(fetch, part, etag))));
+        }
+    }
+
+    async fn next_chunk(&mut self) -> Option<Result<Bytes>> {
+        loop {
+            if let Some(b) = self.current.pop_front() {
+                self.delivered += b.len() as u64;
+                return Some(Ok(b));
+            }
+            if self.first.is_some() {
+                self.fill();
+                let first = self.first.as_mut().expect("checked above");
+                match first.next().await {
+                    Some(Ok(mut b)) => {
+                        if b.len() as u64 >= self.first_left {
+                            // The first response carries the whole read: only its first part is
+                            // taken, and the connection is let go.
+                            b.truncate(self.first_left as usize);
+                            self.first = None;
+                        }
+                        self.first_left -= b.len() as u64;
+                        self.delivered += b.len() as u64;
+                        return Some(Ok(b));
+                    }
+                    Some(Err(e)) => return Some(Err(e)),
+                    None => return Some(Err(self.truncated())),
+                }
+            }
+            let mut part = self.pending.pop_front()?;
+            self.fill();
+            match (&mut part.0).await {
+                Ok(Ok(chunks)) => self.current = chunks.into(),
+                Ok(Err(e)) if matches!(e.kind(), Error::Truncated { .. }) => return Some(Err(self.truncated())),
+                Ok(Err(e)) => return Some(Err(e)),
+                Err(e) => return Some(Err(Error::Provider(format!("Failed to read file stream: a part failed: {e}")))),
+            }
+        }
+    }
+}
+
+/// Fetches one part whole (within the process-wide cap), retrying from where it stopped.
+async fn fetch_part(fetch: Fetch, part: Range<u64>, etag: String) -> Result<Vec<Bytes>> {
+    let _permit = permits().clone().acquire_owned().await.map_err(|_| Error::Aborted)?;
+    let mut chunks = Vec::new();
+    let mut at = part.start;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        match read_from(&fetch, at..part.end, &etag, &mut chunks).await {
+            Ok(read) if at + read == part.end => return Ok(chunks),
+            Ok(read) => {
+                at += read;
+                last = Some(Error::Truncated { expected: part.end - part.start, received: at - part.start });
+            }
+            Err((e, _)) if matches!(e.kind(), Error::Conflict(_)) => return Err(e),
+            Err((e, read)) => {
+                at += read;
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.expect("at least one attempt"))
+}
+
+/// Reads `range` into `chunks`: the bytes read, or the failure and the bytes read before it.
+async fn read_from(fetch: &Fetch, range: Range<u64>, etag: &str, chunks: &mut Vec<Bytes>) -> Result<u64, (Error, u64)> {
+    let want = range.end - range.start;
+    let Part { etag: answered, mut body } = fetch(range, etag.to_string()).await.map_err(|e| (e, 0))?;
+    if answered.as_deref().is_some_and(|a| a != etag) {
+        return Err((changed(), 0));
+    }
+    let mut read = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| (e, read))?;
+        if read + chunk.len() as u64 > want {
+            return Err((Error::Truncated { expected: want, received: read + chunk.len() as u64 }, read));
+        }
+        read += chunk.len() as u64;
+        chunks.push(chunk);
+    }
+    Ok(read)
+}
+
+/// The error for an object replaced during a parallel read.
+pub fn changed() -> Error {
+    Error::Conflict("Failed to read file stream: the file changed while it was being read".into())
+}
+
+/// A stream's parallel-read settings from JS (`parallel` in a provider's configuration or a call's
+/// options, merged by `lib/options.js`); fields left out take the defaults.
+#[napi(object)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParallelOptions {
+    pub part_size: Option<f64>,
+    pub connections: Option<u32>,
+    pub threshold: Option<f64>,
+}
+
+impl ParallelOptions {
+    /// The settings, each checked: a part of at least 64 KiB, 1 to 64 connections (1 turns the
+    /// parallel path off), a threshold of 0 or more bytes.
+    pub fn check(self) -> Result<Parallel> {
+        let bytes = |name: &str, v: Option<f64>, min: f64, default: u64| match v {
+            None => Ok(default),
+            Some(v) if v.fract() == 0.0 && v >= min && v <= 2f64.powi(53) => Ok(v as u64),
+            Some(v) => Err(Error::InvalidInput(format!(
+                "Invalid parallel.{name} {v}: expected a whole number of bytes, at least {min}"
+            ))),
+        };
+        let connections = match self.connections {
+            None => DEFAULT.connections,
+            Some(n @ 1..=64) => n as usize,
+            Some(n) => return Err(Error::InvalidInput(format!("Invalid parallel.connections {n}: expected 1 to 64"))),
+        };
+        Ok(Parallel {
+            part_size: bytes("partSize", self.part_size, 65536.0, DEFAULT.part_size)?,
+            connections,
+            threshold: bytes("threshold", self.threshold, 0.0, DEFAULT.threshold)?,
+        })
+    }
+}
+
+/// Sets the process-wide cap on the part requests of parallel reads in flight (default 64).
+#[napi(js_name = "setParallelConnectionLimit")]
+#[cfg_attr(test, allow(dead_code))]
+pub fn set_parallel_connection_limit(limit: u32) -> napi::Result<()> {
+    Ok(set_limit(limit as usize)?)
+}
