@@ -201,7 +201,10 @@ export interface S3Config {
   serverSideEncryption?: string
 }
 
-/** Sets the process-wide cap on the part requests of parallel reads in flight (default 64). */
+/**
+ * Sets the process-wide cap on the part requests of parallel reads in flight (at least 1).
+ * Raising it adds permits at once; lowering it takes effect as requests in flight finish.
+ */
 export declare function setParallelConnectionLimit(limit: number): void
 
 /** Metadata of an opened stream, as plain values (JS turns them into `Date`s and the result object). */

@@ -152,14 +152,14 @@ const parallel = Symbol('parallel')
 class NativeProvider {
   /**
    * @param {Store} store
-   * @param {{ searchQuery?: string, parallel?: import('./types').ParallelReads }} [options]
+   * @param {{ searchQuery?: string } & import('./types').ParallelReadsConfig} [options]
    */
   constructor(store, options = {}) {
     /** @type {Store} */
     this[native] = store
     /** @type {string | undefined} */
     this[searchQuery] = options.searchQuery
-    /** @type {import('./types').ParallelReads | undefined} */
+    /** @type {import('./types').ParallelReadsConfig['parallel']} */
     this[parallel] = options.parallel
     // Typed above, hidden here: none shows when a provider is logged or copied.
     for (const p of [native, searchQuery, parallel]) Object.defineProperty(this, p, { enumerable: false, writable: false })

@@ -53,9 +53,7 @@ export interface StorageFileInfo {
   publicUrlExpiresAt?: Date
 }
 
-export interface S3Config {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface S3Config extends ParallelReadsConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -225,6 +223,12 @@ export interface ParallelReads {
   connections?: number
   /** Reads of at most this many bytes use one connection. Default 16 MiB. */
   threshold?: number
+}
+
+/** The `parallel` setting of every provider configuration whose streams come over HTTP. */
+export interface ParallelReadsConfig {
+  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  parallel?: boolean | ParallelReads
 }
 
 export interface FileStreamResult {

@@ -8,9 +8,9 @@
 //!
 //! Memory is bounded: at most `connections` parts are fetched ahead of the one being delivered, each
 //! at most `part_size` bytes (so `(connections + 1) × part_size` at worst), and a part is only
-//! requested when one the consumer took makes room; a slow consumer stops new requests. Dropping the stream aborts every request at once.
-//! A process-wide semaphore caps the part requests in flight across every stream, so many
-//! concurrent streams do not multiply the connections.
+//! requested when one the consumer took makes room; a slow consumer stops new requests. Dropping
+//! the stream aborts every request at once. A process-wide semaphore caps the part requests in
+//! flight across every stream, so many concurrent streams do not multiply the connections.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -43,10 +43,8 @@ pub struct Parallel {
 /// 8 connections should reach 7–8x one; smaller reads stay on one connection (no extra requests).
 pub const DEFAULT: Parallel = Parallel { part_size: 8 << 20, connections: 8, threshold: 16 << 20 };
 
-/// The default process-wide cap on part requests in flight.
-pub const DEFAULT_LIMIT: usize = 64;
-
-static LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_LIMIT);
+/// The process-wide cap on part requests in flight (64 until `setParallelConnectionLimit`).
+static LIMIT: AtomicUsize = AtomicUsize::new(64);
 
 /// The semaphore every stream's part requests share; sized on first use.
 fn permits() -> &'static Arc<Semaphore> {
@@ -54,14 +52,15 @@ fn permits() -> &'static Arc<Semaphore> {
     PERMITS.get_or_init(|| Arc::new(Semaphore::new(LIMIT.load(Ordering::Relaxed))))
 }
 
-/// Sets the process-wide cap on part requests in flight (at least 1). Raising it adds permits at
-/// once; lowering it takes effect as requests in flight finish.
+/// Sets the process-wide cap on the part requests of parallel reads in flight (at least 1).
+/// Raising it adds permits at once; lowering it takes effect as requests in flight finish.
+#[napi(js_name = "setParallelConnectionLimit")]
 #[cfg_attr(test, allow(dead_code))] // only JS calls it
-pub fn set_limit(limit: usize) -> Result<()> {
+pub fn set_parallel_connection_limit(limit: u32) -> napi::Result<()> {
     if limit == 0 {
-        return Err(Error::InvalidInput("Invalid connection limit 0: expected at least 1".into()));
+        return Err(Error::InvalidInput("Invalid connection limit 0: expected at least 1".into()).into());
     }
-    let before = LIMIT.swap(limit, Ordering::Relaxed);
+    let (limit, before) = (limit as usize, LIMIT.swap(limit as usize, Ordering::Relaxed));
     let semaphore = permits();
     if limit > before {
         semaphore.add_permits(limit - before);
@@ -85,13 +84,13 @@ const ATTEMPTS: usize = 3;
 
 /// The stream of bytes `range` of an object whose first response (`first`, pinned to `etag`)
 /// covers all of them: `first` itself when the read is small, else its first part followed by the
-/// others fetched in parallel.
+/// others fetched in parallel (with the fetcher `fetch` makes, only then).
 pub fn body(
     first: BoxStream<'static, Result<Bytes>>,
     range: Range<u64>,
     etag: Option<&str>,
     settings: Option<Parallel>,
-    fetch: Fetch,
+    fetch: impl FnOnce() -> Fetch,
 ) -> BoxStream<'static, Result<Bytes>> {
     let (Some(p), Some(etag)) = (settings, etag) else { return first };
     if range.end - range.start <= p.threshold.max(p.part_size) || p.connections < 2 {
@@ -107,7 +106,7 @@ pub fn body(
         total: range.end - range.start,
         settings: p,
         etag: etag.to_string(),
-        fetch,
+        fetch: fetch(),
         pending: VecDeque::new(),
         current: VecDeque::new(),
         runtime: tokio::runtime::Handle::current(),
@@ -283,11 +282,4 @@ impl ParallelOptions {
             threshold: bytes("threshold", self.threshold, 0.0, DEFAULT.threshold)?,
         })
     }
-}
-
-/// Sets the process-wide cap on the part requests of parallel reads in flight (default 64).
-#[napi(js_name = "setParallelConnectionLimit")]
-#[cfg_attr(test, allow(dead_code))]
-pub fn set_parallel_connection_limit(limit: u32) -> napi::Result<()> {
-    Ok(set_limit(limit as usize)?)
 }

@@ -1,9 +1,7 @@
 // AzureStorageProvider (lib/providers/azure.js) and its configuration.
-import type { ProviderMethods, ParallelReads } from '../types'
+import type { ProviderMethods, ParallelReadsConfig } from '../types'
 
-export interface AzureStorageConfig {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface AzureStorageConfig extends ParallelReadsConfig {
   accountName: string
   accountKey?: string
   sasToken?: string

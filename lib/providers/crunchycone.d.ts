@@ -1,9 +1,7 @@
 // CrunchyConeProvider (lib/providers/crunchycone.js) and its configuration.
-import type { FileVisibilityResult, ProviderMethods, ParallelReads } from '../types'
+import type { FileVisibilityResult, ProviderMethods, ParallelReadsConfig } from '../types'
 
-export interface CrunchyConeConfig {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface CrunchyConeConfig extends ParallelReadsConfig {
   apiUrl: string
   apiKey: string
   projectId: string

@@ -1,9 +1,7 @@
 // GCPStorageProvider (lib/providers/gcp.js) and its configuration.
-import type { ProviderMethods, ParallelReads } from '../types'
+import type { ProviderMethods, ParallelReadsConfig } from '../types'
 
-export interface GCPStorageConfig {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface GCPStorageConfig extends ParallelReadsConfig {
   projectId: string
   /** A service account key file (or authorized-user credentials); wins over `credentials`. */
   keyFilename?: string

@@ -1,6 +1,6 @@
 // S3CompatibleProvider and the five services built on it (lib/providers/s3.js), with their
 // configurations.
-import type { ParallelReads, ProviderMethods, S3Config } from '../types'
+import type { ParallelReadsConfig, ProviderMethods, S3Config } from '../types'
 
 /**
  * Any S3-compatible bucket. Without `forcePathStyle: false` requests and URLs are path-style
@@ -11,9 +11,7 @@ export declare class S3CompatibleProvider {
   constructor(config: S3Config)
 }
 
-export interface AWSS3Config {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface AWSS3Config extends ParallelReadsConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -24,9 +22,7 @@ export declare class AWSS3Provider extends S3CompatibleProvider {
   constructor(config: AWSS3Config)
 }
 
-export interface DigitalOceanSpacesConfig {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface DigitalOceanSpacesConfig extends ParallelReadsConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -37,9 +33,7 @@ export declare class DigitalOceanSpacesProvider extends S3CompatibleProvider {
   constructor(config: DigitalOceanSpacesConfig)
 }
 
-export interface WasabiConfig {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface WasabiConfig extends ParallelReadsConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -49,9 +43,7 @@ export declare class WasabiProvider extends S3CompatibleProvider {
   constructor(config: WasabiConfig)
 }
 
-export interface BackblazeB2Config {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface BackblazeB2Config extends ParallelReadsConfig {
   keyId: string
   applicationKey: string
   region: string
@@ -61,9 +53,7 @@ export declare class BackblazeB2Provider extends S3CompatibleProvider {
   constructor(config: BackblazeB2Config)
 }
 
-export interface CloudflareR2Config {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
-  parallel?: boolean | ParallelReads
+export interface CloudflareR2Config extends ParallelReadsConfig {
   accessKeyId: string
   secretAccessKey: string
   accountId: string

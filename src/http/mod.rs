@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use paging::pages;
 pub use send::{send, Reply};
-pub use streamed::{get_streamed, StreamConnector};
+pub use streamed::{get_streamed, BoxError, StreamConnector};
 pub use url::{encode_key, query_string, SEGMENT};
 
 use crate::error::{Error, Result};

@@ -99,7 +99,8 @@ impl<S: futures::Stream + Unpin> futures::Stream for Counted<S> {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The error of a streamed body: whatever the HTTP client failed with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A GET whose body streams: its status and headers, and its body as a stream of frames.
 pub struct Streamed {

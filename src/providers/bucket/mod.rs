@@ -62,6 +62,11 @@ fn missing(target: &Target) -> Error {
     Error::NotFound(target.not_found()).with_status(matches!(target, Target::Key(_)).then_some(404))
 }
 
+/// A GET's body, its failures in the crate's terms.
+fn read_body(r: GetResult) -> BoxStream<'static, Result<bytes::Bytes>> {
+    r.into_stream().map_err(|e| storage_error("Failed to read file stream", e)).boxed()
+}
+
 impl Bucket {
     /// `e` as `BucketNotFound` when it says the bucket itself is missing.
     fn upgrade(&self, e: Error) -> Error {
@@ -223,22 +228,20 @@ impl Bucket {
 
     /// How the parts of a parallel read of `key` are fetched: ranged GETs pinned to the first
     /// response's ETag (a 412 is `Conflict`).
-    fn part_fetcher(&self, key: &str) -> Result<parts::Fetch> {
-        let (reader, path) = (self.clients.reader.clone(), path(key)?);
-        Ok(Arc::new(move |span: std::ops::Range<u64>, etag: String| {
-            let (reader, path) = (reader.clone(), path.clone());
+    fn part_fetcher(&self, key: String) -> parts::Fetch {
+        let reader = self.clients.reader.clone();
+        Arc::new(move |span: std::ops::Range<u64>, etag: String| {
+            let (reader, key) = (reader.clone(), key.clone());
             Box::pin(async move {
                 let options =
                     GetOptions { range: Some(GetRange::Bounded(span)), if_match: Some(etag), ..Default::default() };
-                let r = reader.get_opts(&path, options).await.map_err(|e| match e {
+                let r = reader.get_opts(&path(&key)?, options).await.map_err(|e| match e {
                     object_store::Error::Precondition { .. } => parts::changed(),
                     e => storage_error("Failed to read file stream", e),
                 })?;
-                let etag = r.meta.e_tag.clone();
-                let body = r.into_stream().map_err(|e| storage_error("Failed to read file stream", e)).boxed();
-                Ok(parts::Part { etag, body })
+                Ok(parts::Part { etag: r.meta.e_tag.clone(), body: read_body(r) })
             })
-        }))
+        })
     }
 
     /// One page of a listing. Unsorted listings page in key order, examining only what the page
@@ -333,8 +336,8 @@ impl Bucket {
         };
         let record = self.record(&key, &head);
         let span = r.range.clone();
-        let body = r.into_stream().map_err(|e| storage_error("Failed to read file stream", e)).boxed();
-        let body = parts::body(body, span, head.e_tag.as_deref(), parallel, self.part_fetcher(&key)?);
+        let fetcher = || self.part_fetcher(key.clone());
+        let body = parts::body(read_body(r), span, head.e_tag.as_deref(), parallel, fetcher);
         Ok(Opened {
             range,
             content_type: record.content_type,

@@ -9,6 +9,8 @@ mod upload;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
 use futures::StreamExt;
 use reqwest::header::{
     CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, LAST_MODIFIED, RANGE,
@@ -17,6 +19,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
+use crate::http::BoxError;
 use crate::listing::{self, FileRecord, ListOptions, ListResult};
 use crate::parts::{self, Parallel};
 use crate::provider::{Provider, Target};
@@ -118,13 +121,11 @@ impl Api {
         let pin = header(ETAG);
         let etag = pin.clone().or_else(|| Some(meta.file_id.clone()));
         let cache_control = header(CACHE_CONTROL);
-        let api = self.clone();
-        let body =
-            resp.body.map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to read file stream", &*e))).boxed();
+        let body = self.read_body(resp.body);
         // A server that ignored the range is not asked for parts.
         let parallel = parallel.filter(|_| skip == 0);
         let span = range.start..range.start + range.length;
-        let body = parts::body(body, span, pin.as_deref(), parallel, self.clone().part_fetcher(url.clone()));
+        let body = parts::body(body, span, pin.as_deref(), parallel, || self.clone().part_fetcher(url.clone()));
         Ok(Opened {
             range,
             content_type,
@@ -134,6 +135,15 @@ impl Api {
             extra: Some(json!({ "signedUrl": url, "fileId": meta.file_id, "externalId": meta.external_id })),
             body: Body::Async(if skip > 0 { stream::skip(body, skip) } else { body }),
         })
+    }
+
+    /// A signed URL's body, its failures in the crate's terms.
+    fn read_body(
+        self: &Arc<Self>,
+        body: BoxStream<'static, Result<Bytes, BoxError>>,
+    ) -> BoxStream<'static, Result<Bytes>> {
+        let api = self.clone();
+        body.map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to read file stream", &*e))).boxed()
     }
 
     /// How the parts of a parallel read are fetched: ranged GETs of the signed URL, pinned to the
@@ -160,12 +170,7 @@ impl Api {
                         return Err(Error::from_status(s.as_u16(), message));
                     }
                 }
-                let etag = answered(ETAG);
-                let body = resp
-                    .body
-                    .map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to read file stream", &*e)))
-                    .boxed();
-                Ok(parts::Part { etag, body })
+                Ok(parts::Part { etag: answered(ETAG), body: api.read_body(resp.body) })
             })
         })
     }
