@@ -7,7 +7,7 @@ const { describe, it, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const emulators = require('../scripts/emulators')
-const { S3CompatibleProvider, AzureStorageProvider, StorageError } = require('..')
+const { S3CompatibleProvider, AzureStorageProvider, StorageError, setParallelConnectionLimit } = require('..')
 
 const PART = 5 * 65536
 const PARALLEL = { partSize: PART, connections: 4, threshold: 0 }
@@ -66,6 +66,21 @@ describe('parallel ranged reads', () => {
       const read = Buffer.concat(got)
       assert.ok(read.length < data.length)
       assert.ok(read.equals(data.subarray(0, read.length)), 'every byte delivered is from the first version')
+    })
+
+    it(`${name}: a process-wide limit of one part request still reads every byte, in order`, async () => {
+      setParallelConnectionLimit(1)
+      try {
+        const r = await make().getFileStream('big.bin')
+        const chunks = []
+        for await (const c of r.stream) chunks.push(c)
+        assert.ok(Buffer.concat(chunks).equals(data))
+      } finally {
+        setParallelConnectionLimit(64)
+      }
+      for (const bad of [0, 1.5, '8', 5000]) {
+        assert.throws(() => setParallelConnectionLimit(bad), (e) => e instanceof StorageError && e.code === 'InvalidInput' && /Invalid connection limit/.test(e.message))
+      }
     })
 
     it(`${name}: parallel: false and bad settings`, async () => {

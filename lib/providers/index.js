@@ -10,7 +10,7 @@ module.exports = {
   ...require('./azure'),
 }
 
-const { setParallelConnectionLimit } = require('../native')
+const native = require('../native')
 const { invalid } = require('../errors')
 const { describe } = require('../options')
 
@@ -22,5 +22,5 @@ module.exports.setParallelConnectionLimit = function setParallelConnectionLimit(
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 4096) {
     throw invalid(`Invalid connection limit: expected an integer from 1 to 4096, got ${describe(limit)}`)
   }
-  setParallelConnectionLimit(limit)
+  native.setParallelConnectionLimit(limit)
 }
