@@ -25,6 +25,9 @@
 //                              holds get `status` (a number), or for 'reset' a closed connection,
 //                              or for 'stall' no answer at all
 // Every request is recorded in `log` as `METHOD url`, and in `requests` as { method, url, range }.
+// `active` counts the answers still being sent (a request whose client went away is no longer
+// counted), `received` the body bytes taken from the server so far (the proxy forwards with
+// backpressure, so a client that stops reading soon stops this count too).
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 // The same proxy puts faults in front of Azurite and fake-gcs-server.
 
@@ -71,6 +74,8 @@ async function startFaultProxy(target) {
   let faults = {}
   const sockets = new Set()
   const server = http.createServer((req, res) => {
+    proxy.active++
+    res.on('close', () => proxy.active--)
     proxy.log.push(`${req.method} ${req.url}`)
     proxy.requests.push({ method: req.method, url: req.url, range: req.headers.range })
     const failing = faults.failing
@@ -115,6 +120,7 @@ async function startFaultProxy(target) {
     const fwd = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
+        up.on('data', (d) => (proxy.received += d.length))
         res.writeHead(up.statusCode, up.headers)
         const body = faults.body
         if (!body || !(body.times ?? 1) || up.statusCode >= 300 || !(body.match ?? isObjectRead)(req)) return up.pipe(res)
@@ -123,6 +129,9 @@ async function startFaultProxy(target) {
       },
     )
     fwd.on('error', () => res.destroy())
+    // A client gone mid-answer: the server's answer is dropped too (as a connection it no longer
+    // reads would be), so `received` stops.
+    res.on('close', () => fwd.destroy())
     req.pipe(fwd)
   })
   server.on('connection', (s) => {
@@ -133,6 +142,8 @@ async function startFaultProxy(target) {
   const proxy = {
     target,
     refused: 0,
+    active: 0,
+    received: 0,
     log: [],
     requests: [],
     endpoint: `http://127.0.0.1:${server.address().port}`,
