@@ -242,6 +242,8 @@ export interface UploadOptions {
   size?: number
   /** The bucket asked for (backends with a bucket refuse any other). */
   bucket?: string
+  /** Multipart uploads: how many parts may be on the wire at once (1 to 64). */
+  partsInFlight?: number
 }
 
 export interface VisibilityResult {

@@ -11,6 +11,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { setTimeout: sleep } = require('node:timers/promises')
+const { Readable } = require('node:stream')
 const emulators = require('../scripts/emulators')
 const { startFaultProxy } = require('./helpers/faultproxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
@@ -198,7 +199,7 @@ for (const [name, setup] of Object.entries(SETUPS)) {
     })
 
     it('a consumer that stops reading stops new part requests and the bytes taken from the server', async () => {
-      const big = crypto.randomBytes(64 * PART)
+      const big = crypto.randomBytes(128 * PART)
       await s.make().uploadFile({ external_id: 'paused', key: 'paused.bin', buffer: big })
       const before = s.proxy.requests.length
       const received = s.proxy.received
@@ -222,6 +223,24 @@ for (const [name, setup] of Object.entries(SETUPS)) {
         }),
       )
       assert.ok(Buffer.concat([first.value, rest]).equals(big))
+    })
+
+    it('uploads keep at most partsInFlight parts on the wire, and store every byte', { skip: name === 'crunchycone' && 'one PUT per upload' }, async () => {
+      const body = crypto.randomBytes(5 * 8 * 1024 * 1024 + 99)
+      for (const [partsInFlight, atMost] of [[1, 1], [3, 3]]) {
+        await sleep(50) // earlier answers closed
+        s.proxy.peak = s.proxy.active
+        await s.make().uploadFile({ external_id: `up${partsInFlight}`, key: `up${partsInFlight}.bin`, stream: Readable.from([body]), partsInFlight })
+        assert.ok(s.proxy.peak <= atMost, `${s.proxy.peak} requests at once with partsInFlight ${partsInFlight}`)
+        if (partsInFlight > 1) assert.ok(s.proxy.peak > 1, `parts went one at a time with partsInFlight ${partsInFlight}`)
+        assert.ok((await readAll((await s.make().getFileStream(`up${partsInFlight}.bin`)).stream)).equals(body))
+      }
+      for (const bad of [0, 65, 1.5, '4']) {
+        await assert.rejects(
+          s.make().uploadFile({ external_id: 'bad', key: 'bad.bin', buffer: Buffer.alloc(10), partsInFlight: bad }),
+          (e) => e instanceof StorageError && e.code === 'InvalidInput' && /partsInFlight/.test(e.message),
+        )
+      }
     })
 
     it('a process-wide limit of one part request still reads every byte, in order', async () => {

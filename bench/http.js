@@ -22,7 +22,7 @@ const freePort = () =>
   })
 
 /** nginx (Debian's nginx-light) serving `dir`: the fast file server behind the signed URLs. */
-async function startNginx(dir) {
+async function startNginx(dir, locations = '') {
   const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p))
   if (!nginx) return null
   const port = await freePort()
@@ -34,7 +34,7 @@ async function startNginx(dir) {
      events { worker_connections 1024; }
      http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; ${temp}
        default_type application/octet-stream;
-       server { listen 127.0.0.1:${port}; root ${dir}; location / { } } }`,
+       server { listen 127.0.0.1:${port}; root ${dir}; location / { } ${locations} } }`,
   )
   const child = spawn(nginx, ['-c', path.join(run, 'nginx.conf'), '-p', run], { stdio: 'ignore' })
   for (let i = 0; i < 50; i++) {
@@ -43,6 +43,7 @@ async function startNginx(dir) {
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () => new Promise((resolve) => {
       child.once('exit', () => {
         fs.rmSync(run, { recursive: true, force: true })
@@ -53,13 +54,18 @@ async function startNginx(dir) {
   }
 }
 
-async function startApiServer() {
+/**
+ * The CrunchyCone test server in its own process, its files in `dir` served by nginx at
+ * `fileServerUrl` when given (else by an nginx started here, when installed, else by itself).
+ */
+async function startApiServer({ dir, fileServerUrl } = {}) {
   const script = path.join(__dirname, '..', '__test__', 'servers', 'crunchycone.js')
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-api-'))
+  dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-api-'))
   fs.chmodSync(dir, 0o755) // nginx's workers run as another user
-  const files = await startNginx(dir)
+  const files = fileServerUrl ? null : await startNginx(dir)
+  fileServerUrl ??= files?.url
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, PORT: '0', API_KEY, PROJECT_ID: PROJECT, STORAGE_DIR: dir, ...(files ? { FILE_SERVER_URL: files.url } : {}) },
+    env: { ...process.env, PORT: '0', API_KEY, PROJECT_ID: PROJECT, STORAGE_DIR: dir, ...(fileServerUrl ? { FILE_SERVER_URL: fileServerUrl } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const url = await new Promise((resolve, reject) => {
@@ -71,7 +77,7 @@ async function startApiServer() {
   })
   return {
     url,
-    fileServer: files ? 'nginx' : 'the API server (Node)',
+    fileServer: fileServerUrl ? 'nginx' : 'the API server (Node)',
     stop: async () => {
       await new Promise((resolve) => {
         child.once('exit', resolve)
@@ -184,4 +190,4 @@ async function httpCases({ file, size, rounds, interleave, median, quick }) {
   }
 }
 
-module.exports = { httpCases, startApiServer }
+module.exports = { httpCases, startApiServer, startNginx, originalStream, API_KEY, PROJECT }

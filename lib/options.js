@@ -75,13 +75,11 @@ function isParallel(v) {
 
 /**
  * A stream's parallel-read settings for the native side: the call's `parallel` over the
- * provider's (each `false`, `true` or an object of settings); `null` when turned off, `{}` for the
- * defaults. Off unless asked for, until the wide-area benchmark has chosen the defaults. Values
- * are range-checked natively.
+ * provider's (each `false`, `true` or an object of settings, on unless one says `false`); `null`
+ * when turned off, else the settings given (`{}`: the defaults). Values are range-checked natively.
  */
 function parallelOf(configured, given) {
-  const on = (v) => v === true || isParallel(v)
-  if (given === false || !(on(given) || (given === undefined && on(configured)))) return null
+  if ((given ?? configured) === false) return null
   const pick = (v) => (isParallel(v) ? Object.fromEntries(PARALLEL_FIELDS.filter((f) => v[f] !== undefined).map((f) => [f, v[f]])) : {})
   return { ...pick(configured), ...pick(given) }
 }
@@ -120,6 +118,7 @@ const UPLOAD_OPTIONS = {
   public: 'boolean',
   metadata: 'record',
   size: 'count',
+  partsInFlight: 'count',
   signal: 'signal',
   onProgress: 'function',
 }

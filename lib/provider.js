@@ -180,6 +180,7 @@ class NativeProvider {
         metadata: options.metadata,
         bucket: options.bucket,
         size,
+        partsInFlight: options.partsInFlight,
       }),
     )
     return sendUpload(upload, options, size)

@@ -14,6 +14,12 @@ export interface StorageUploadOptions {
   bucket?: string
   public?: boolean
   metadata?: Record<string, string>
+  /**
+   * S3, GCS and Azure multipart uploads: how many 8 MiB parts may be on the wire at once, 1 to 64
+   * (default 2; each part in flight adds about 16–24 MiB to an upload's peak memory). CrunchyCone uploads are
+   * one PUT and local writes one file, so they ignore it.
+   */
+  partsInFlight?: number
   /** Aborting fails the upload with `signal.reason` and removes what it wrote, as a failure does. */
   signal?: AbortSignal
   /** Called after every write: bytes sent so far, and the source's size when it is known. */

@@ -26,7 +26,7 @@
 //                              or for 'stall' no answer at all
 // Every request is recorded in `log` as `METHOD url`, and in `requests` as { method, url, range }.
 // `active` counts the answers still being sent (a request whose client went away is no longer
-// counted), `received` the body bytes taken from the server so far (the proxy forwards with
+// counted), `peak` the most there were at once (reset it to measure afresh), `received` the body bytes taken from the server so far (the proxy forwards with
 // backpressure, so a client that stops reading soon stops this count too).
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 // The same proxy puts faults in front of Azurite and fake-gcs-server.
@@ -74,7 +74,7 @@ async function startFaultProxy(target) {
   let faults = {}
   const sockets = new Set()
   const server = http.createServer((req, res) => {
-    proxy.active++
+    proxy.peak = Math.max(proxy.peak, ++proxy.active)
     res.on('close', () => proxy.active--)
     proxy.log.push(`${req.method} ${req.url}`)
     proxy.requests.push({ method: req.method, url: req.url, range: req.headers.range })
@@ -143,6 +143,7 @@ async function startFaultProxy(target) {
     target,
     refused: 0,
     active: 0,
+    peak: 0,
     received: 0,
     log: [],
     requests: [],

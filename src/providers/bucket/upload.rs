@@ -1,8 +1,8 @@
 //! Uploads from any source, in constant memory: bytes gather into parts of one size (8 MiB, or
 //! what fits a known size into the service's most parts; R2 requires equal parts); an object that
 //! fits in one part is sent with a single PUT, a larger one as a multipart upload (S3 and GCS
-//! multipart, Azure blocks) with at most [`PARTS_IN_FLIGHT`] parts on the wire while the next one
-//! fills. A failed or aborted multipart upload is aborted, which removes its parts.
+//! multipart, Azure blocks) with at most `partsInFlight` parts ([`PARTS_IN_FLIGHT`] unless given)
+//! on the wire while the next one fills. A failed or aborted multipart upload is aborted, which removes its parts.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -26,6 +26,11 @@ const PART_SIZE: usize = 8 * 1024 * 1024;
 fn part_size(size: Option<u64>, max_parts: u64) -> usize {
     size.map_or(PART_SIZE, |s| PART_SIZE.max(s.div_ceil(max_parts) as usize))
 }
+
+/// Parts on the wire at once unless `partsInFlight` says otherwise. Two keep an upload's peak
+/// memory under 64 MiB (each 8 MiB part is held by the upload and the HTTP client while it is
+/// sent); on a network where one connection carries far less than the store takes, more go
+/// faster (see the README's figures).
 const PARTS_IN_FLIGHT: usize = 2;
 
 /// An upload in progress (see [`Upload`]).
@@ -44,6 +49,7 @@ pub struct BucketUpload {
     parts: JoinSet<object_store::Result<()>>,
     parts_sent: u64,
     max_parts: u64,
+    parts_in_flight: usize,
     sent: u64,
 }
 
@@ -61,6 +67,11 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<BucketUpload
             return Err(Error::InvalidInput(format!("Invalid size {s}: expected a non-negative integer")));
         }
     }
+    let parts_in_flight = match options.parts_in_flight {
+        None => PARTS_IN_FLIGHT,
+        Some(n @ 1..=64) => n as usize,
+        Some(n) => return Err(Error::InvalidInput(format!("Invalid partsInFlight {n}: expected 1 to 64"))),
+    };
     let key = options.key_at(chrono::Utc::now().timestamp_millis());
     let path = path(&key)?;
     let content_type = options.content_type_for(&key);
@@ -93,6 +104,7 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<BucketUpload
         parts: JoinSet::new(),
         parts_sent: 0,
         max_parts,
+        parts_in_flight,
         sent: 0,
     })
 }
@@ -156,7 +168,7 @@ impl BucketUpload {
         let payload = self.take(n);
         self.parts.spawn(self.multipart.as_mut().expect("started").put_part(payload));
         self.parts_sent += 1;
-        while self.parts.len() >= PARTS_IN_FLIGHT {
+        while self.parts.len() >= self.parts_in_flight {
             self.next_part().await?;
         }
         Ok(())
