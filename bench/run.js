@@ -5,7 +5,9 @@
 //
 // Cases: 1 local 1 GiB read, 2 CrunchyCone over HTTP, 3 S3 / Azure / GCS against their local
 // servers, 4 time to first byte (local, CrunchyCone, each cloud), 5 memory, 6 lookup by id.
-// `--only S3,Azure` runs case 3 and 4 for those clouds alone (for profiling).
+// 7 through an emulated wide-area network (bench/wan.js; needs nginx).
+// `--only S3,Azure` runs case 3 and 4 for those clouds alone (for profiling); `--wan` runs case 7
+// alone (`WAN_ONLY=S3,upload` narrows it); both print their results and leave the files alone.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -15,6 +17,7 @@ const { spawnSync } = require('node:child_process')
 const { writeChart } = require('./chart')
 const { httpCases } = require('./http')
 const { cloudCases, SERVICES } = require('./clouds')
+const { wanCases } = require('./wan')
 
 const quick = process.argv.includes('--quick')
 const MiB = 1 << 20
@@ -314,12 +317,14 @@ function report(results) {
 
 ;(async () => {
   const started = Date.now()
-  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null
+  const wanOnly = process.argv.includes('--wan')
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : wanOnly ? [] : null
   const results = []
-  const file = only ? null : ensureBigFile()
+  const file = only && !wanOnly ? null : ensureBigFile()
   if (!only) results.push(await case1(file), ...(await httpCases({ file, size: FILE_SIZE, rounds: ROUNDS, interleave, median, quick })))
   for (const service of only ?? SERVICES) results.push(...(await cloudCases(service, { rounds: ROUNDS, interleave, median, quick })))
   if (!only) results.push(await case4Local(file), case5(file), await case6())
+  if (!only || wanOnly) results.push(...(await wanCases({ file, size: FILE_SIZE, median, quick })))
   if (only) console.log(JSON.stringify(results, null, 2)) // a partial run leaves the results files alone
   else report(results)
   console.log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`)
