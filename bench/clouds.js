@@ -259,4 +259,4 @@ async function cloudCases(service, { rounds, interleave, median, quick }) {
   }
 }
 
-module.exports = { cloudCases, SERVICES: Object.keys(SERVICES) }
+module.exports = { cloudCases, SERVICES: Object.keys(SERVICES), consume, cpuSeconds, generated }

@@ -10,10 +10,10 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { Readable } = require('node:stream')
 const { spawn, spawnSync } = require('node:child_process')
 const emulators = require('../scripts/emulators')
 const { startNginx, startApiServer, originalStream, API_KEY, PROJECT } = require('./http')
+const { consume, cpuSeconds, generated } = require('./clouds')
 
 const MiB = 1 << 20
 const MB = 1e6
@@ -48,32 +48,6 @@ async function startWan(rate, rttMs, upstreams) {
     urls: upstreams.map((u) => `http://${listen[new URL(u).host]}${new URL(u).pathname.replace(/\/$/, '')}`),
     stop: () => new Promise((r) => child.once('exit', r).kill()),
   }
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-async function consume(stream) {
-  let n = 0
-  for await (const chunk of stream) n += chunk.byteLength
-  return n
-}
-
-/** `size` bytes of a repeating pattern, generated as they are read. */
-function generated(size) {
-  const block = Buffer.alloc(MiB, 7)
-  let left = size
-  return new Readable({
-    read() {
-      if (left <= 0) return this.push(null)
-      const n = Math.min(left, MiB)
-      left -= n
-      this.push(block.subarray(0, n))
-    },
-  })
 }
 
 function curl(url, range) {

@@ -233,7 +233,7 @@ export interface ParallelReads {
 
 /** The `parallel` setting of every provider configuration whose streams come over HTTP. */
 export interface ParallelReadsConfig {
-  /** Parallel ranged reads of this provider's streams (off by default; `true` or settings turn them on). */
+  /** Parallel ranged reads of this provider's streams (on by default; `false` turns them off, settings tune them). */
   parallel?: boolean | ParallelReads
 }
 

@@ -26,8 +26,9 @@
 //                              or for 'stall' no answer at all
 // Every request is recorded in `log` as `METHOD url`, and in `requests` as { method, url, range }.
 // `active` counts the answers still being sent (a request whose client went away is no longer
-// counted), `peak` the most there were at once (reset it to measure afresh), `received` the body bytes taken from the server so far (the proxy forwards with
-// backpressure, so a client that stops reading soon stops this count too).
+// counted), `peak` the most there were at once (reset it to measure afresh), `received` the body
+// bytes taken from the server so far (the proxy forwards with backpressure, so a client that stops
+// reading soon stops this count too).
 // Everything else is forwarded unchanged (moto does not check signatures, so the Host may differ).
 // The same proxy puts faults in front of Azurite and fake-gcs-server.
 
