@@ -12,6 +12,8 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { setTimeout: sleep } = require('node:timers/promises')
 const { Readable } = require('node:stream')
+const http = require('node:http')
+const { withEnv } = require('./helpers/util')
 const emulators = require('../scripts/emulators')
 const { startFaultProxy } = require('./helpers/faultproxy')
 const { startGcsProxy } = require('./helpers/gcsproxy')
@@ -32,28 +34,34 @@ const SETUPS = {
     const server = await emulators.moto('parallel')
     const proxy = await startFaultProxy(server.endpoint)
     stops.push(() => proxy.close(), () => server.stop())
-    const make = () => new lib.S3CompatibleProvider({ accessKeyId: 'a', secretAccessKey: 'b', region: 'us-east-1', bucket: 'parallel', endpoint: proxy.endpoint, forcePathStyle: true, parallel: PARALLEL })
-    return { proxy, make }
+    const make = (extra) => new lib.S3CompatibleProvider({ accessKeyId: 'a', secretAccessKey: 'b', region: 'us-east-1', bucket: 'parallel', endpoint: proxy.endpoint, forcePathStyle: true, parallel: PARALLEL, ...extra })
+    const env = {
+      CRUNCHYCONE_STORAGE_PROVIDER: 's3-custom',
+      CRUNCHYCONE_S3_ACCESS_KEY_ID: 'a',
+      CRUNCHYCONE_S3_SECRET_ACCESS_KEY: 'b',
+      CRUNCHYCONE_S3_REGION: 'us-east-1',
+      CRUNCHYCONE_S3_BUCKET: 'parallel',
+      CRUNCHYCONE_S3_ENDPOINT: proxy.endpoint,
+      CRUNCHYCONE_S3_FORCE_PATH_STYLE: 'true',
+    }
+    return { proxy, make, env }
   },
   async gcs() {
     const server = await emulators.fakeGcs('parallel')
     const shim = await startGcsProxy(server.endpoint)
     const proxy = await startFaultProxy(shim.endpoint)
     stops.push(() => proxy.close(), () => shim.close(), () => server.stop())
-    const make = () => new lib.GCPStorageProvider({ projectId: 'test', bucket: 'parallel', apiEndpoint: proxy.endpoint, parallel: PARALLEL })
+    const make = (extra) => new lib.GCPStorageProvider({ projectId: 'test', bucket: 'parallel', apiEndpoint: proxy.endpoint, parallel: PARALLEL, ...extra })
     return { proxy, make }
   },
   async azure() {
     const server = await emulators.azurite('parallel')
     const proxy = await startFaultProxy(server.endpoint.replace(/\/devstoreaccount1$/, ''))
     stops.push(() => proxy.close(), () => server.stop())
-    const make = () =>
-      new lib.AzureStorageProvider({
-        connectionString: server.connectionString.replace(/BlobEndpoint=[^;]+/, `BlobEndpoint=${proxy.endpoint}/devstoreaccount1`),
-        containerName: 'parallel',
-        parallel: PARALLEL,
-      })
-    return { proxy, make }
+    const connectionString = server.connectionString.replace(/BlobEndpoint=[^;]+/, `BlobEndpoint=${proxy.endpoint}/devstoreaccount1`)
+    const make = (extra) => new lib.AzureStorageProvider({ connectionString, containerName: 'parallel', parallel: PARALLEL, ...extra })
+    const env = { CRUNCHYCONE_STORAGE_PROVIDER: 'azure', CRUNCHYCONE_AZURE_STORAGE_CONNECTION_STRING: connectionString, CRUNCHYCONE_AZURE_STORAGE_CONTAINER: 'parallel' }
+    return { proxy, make, env }
   },
   async crunchycone() {
     // The API and the signed URLs' bytes both go through the proxy.
@@ -61,14 +69,15 @@ const SETUPS = {
     const server = await startCrunchyConeServer({ apiKey: 'sk_test_parallel', projectId: 'proj_1', fileServerUrl: `${proxy.endpoint}/signed` })
     proxy.target = server.url
     stops.push(() => proxy.close(), () => server.close())
-    const make = () => new lib.CrunchyConeProvider({ apiUrl: proxy.endpoint, apiKey: 'sk_test_parallel', projectId: 'proj_1', parallel: PARALLEL })
+    const make = (extra) => new lib.CrunchyConeProvider({ apiUrl: proxy.endpoint, apiKey: 'sk_test_parallel', projectId: 'proj_1', parallel: PARALLEL, ...extra })
+    const env = { CRUNCHYCONE_STORAGE_PROVIDER: 'crunchycone', CRUNCHYCONE_API_URL: proxy.endpoint, CRUNCHYCONE_API_KEY: 'sk_test_parallel', CRUNCHYCONE_PROJECT_ID: 'proj_1' }
     // A file's bytes replaced in place (its id, and so its signed URL, unchanged).
     const replace = (key, bytes) => {
       const record = [...server.files.values()].find((r) => r.file_path === key && r.upload_status !== 'pending')
       fs.writeFileSync(path.join(server.dir, record.file_id), bytes)
       record.etag = crypto.createHash('md5').update(bytes).digest('hex')
     }
-    return { proxy, make, replace, isRead: (req) => req.method === 'GET' && req.url.startsWith('/signed/') }
+    return { proxy, make, env, replace, isRead: (req) => req.method === 'GET' && req.url.startsWith('/signed/') }
   },
 }
 
@@ -239,11 +248,17 @@ for (const [name, setup] of Object.entries(SETUPS)) {
         if (partsInFlight > 1) assert.ok(s.proxy.peak > 1, `parts went one at a time with partsInFlight ${partsInFlight}`)
         assert.ok((await readAll((await s.make().getFileStream(`up${partsInFlight}.bin`)).stream)).equals(body))
       }
+      // The provider's partsInFlight is the default of its uploads.
+      await sleep(50)
+      s.proxy.peak = s.proxy.active
+      await s.make({ partsInFlight: 1 }).uploadFile({ external_id: 'up-config', key: 'up-config.bin', stream: Readable.from([body]) })
+      assert.equal(s.proxy.peak, 1, 'requests at once with the configuration\'s partsInFlight 1')
       for (const bad of [0, 65, 1.5, '4']) {
         await assert.rejects(
           s.make().uploadFile({ external_id: 'bad', key: 'bad.bin', buffer: Buffer.alloc(10), partsInFlight: bad }),
           (e) => e instanceof StorageError && e.code === 'InvalidInput' && /partsInFlight/.test(e.message),
         )
+        assert.throws(() => s.make({ partsInFlight: bad }), (e) => e instanceof StorageError && e.code === 'InvalidInput' && /configuration partsInFlight/.test(e.message))
       }
     })
 
@@ -261,9 +276,46 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       const before = s.proxy.requests.length
       const r = await p.getFileStream('big.bin', { parallel: false })
       assert.ok((await readAll(r.stream)).equals(data))
-      assert.equal(s.proxy.requests.slice(before).filter((q) => q.method === 'GET' && s.isRead({ ...q, headers: { range: q.range } })).length, 1)
+      const reads = (since) => s.proxy.requests.slice(since).filter((q) => q.method === 'GET' && s.isRead({ ...q, headers: { range: q.range } })).length
+      assert.equal(reads(before), 1)
+      // So does a file handler given parallel: false, over the provider's setting.
+      const server = http.createServer(lib.createFileHandler(p, { parallel: false }))
+      await new Promise((r) => server.listen(0, '127.0.0.1', r))
+      try {
+        const since = s.proxy.requests.length
+        const res = await fetch(`http://127.0.0.1:${server.address().port}/big.bin`)
+        assert.ok(Buffer.from(await res.arrayBuffer()).equals(data))
+        assert.equal(reads(since), 1)
+      } finally {
+        server.closeAllConnections()
+        await new Promise((r) => server.close(r))
+      }
       await assert.rejects(p.getFileStream('big.bin', { parallel: { connections: 0 } }), (e) => e.code === 'InvalidInput' && /parallel\.connections 0/.test(e.message))
       await assert.rejects(p.getFileStream('big.bin', { parallel: { partSize: '8' } }), (e) => e.code === 'InvalidInput' && /Invalid parallel/.test(e.message))
+    })
+
+    it('the environment configures the transfer settings of initializeStorageProvider() and the CLI', { skip: name === 'gcs' && 'no endpoint variable for GCS' }, async () => {
+      const reads = (since) => s.proxy.requests.slice(since).filter((q) => q.method === 'GET' && s.isRead({ ...q, headers: { range: q.range } })).length
+      const readWith = async (vars) =>
+        withEnv({ ...s.env, ...vars }, async () => {
+          lib.initializeStorageProvider()
+          const since = s.proxy.requests.length
+          assert.ok((await readAll((await lib.getStorageProvider().getFileStream('big.bin')).stream)).equals(data))
+          return reads(since)
+        })
+      // A 16-part object over the threshold set: several requests, or one with parallel reads off.
+      assert.ok((await readWith({ CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE: String(PART), CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD: '0' })) > 1)
+      assert.equal(await readWith({ CRUNCHYCONE_STORAGE_PARALLEL: 'false', CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE: String(PART), CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD: '0' }), 1)
+      const refused = [
+        ['CRUNCHYCONE_STORAGE_PARALLEL_CONNECTIONS', 'many', /Invalid CRUNCHYCONE_STORAGE_PARALLEL_CONNECTIONS "many": expected a whole number/],
+        ['CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT', '-2', /Invalid CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT "-2"/],
+        ['CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT', '0', /configuration partsInFlight: expected a whole number from 1 to 64, got number 0/],
+      ]
+      for (const [variable, value, message] of refused) {
+        await withEnv({ ...s.env, [variable]: value }, async () => {
+          assert.throws(() => lib.initializeStorageProvider(), (e) => e instanceof StorageError && e.code === 'InvalidInput' && message.test(e.message))
+        })
+      }
     })
   })
 }

@@ -18,6 +18,29 @@ function required(names) {
 
 const optional = (name) => process.env[name] || undefined
 
+/** A whole number from the variable `name`, or undefined when it is not set. */
+function wholeNumber(name) {
+  const v = optional(name)
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v.trim())) throw invalid(`Invalid ${name} ${JSON.stringify(v)}: expected a whole number`)
+  return Number(v)
+}
+
+/**
+ * This library's transfer settings for every HTTP provider (the original has none):
+ * CRUNCHYCONE_STORAGE_PARALLEL=false (or off, 0) turns parallel reads off; the _PARALLEL_*
+ * variables tune them; CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT is the uploads' default.
+ */
+function transfer() {
+  const off = /^(false|off|0)$/i.test(optional('CRUNCHYCONE_STORAGE_PARALLEL') ?? '')
+  const settings = {
+    connections: wholeNumber('CRUNCHYCONE_STORAGE_PARALLEL_CONNECTIONS'),
+    partSize: wholeNumber('CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE'),
+    threshold: wholeNumber('CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD'),
+  }
+  return { parallel: off ? false : settings, partsInFlight: wholeNumber('CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT') }
+}
+
 /** For each provider type: a function building it from the environment. */
 const FROM_ENV = {
   localstorage() {
@@ -33,7 +56,7 @@ const FROM_ENV = {
       'CRUNCHYCONE_AWS_REGION',
       'CRUNCHYCONE_S3_BUCKET',
     ])
-    return new s3.AWSS3Provider({ accessKeyId, secretAccessKey, region, bucket, cloudFrontDomain: optional('CRUNCHYCONE_CLOUDFRONT_DOMAIN') })
+    return new s3.AWSS3Provider({ ...transfer(), accessKeyId, secretAccessKey, region, bucket, cloudFrontDomain: optional('CRUNCHYCONE_CLOUDFRONT_DOMAIN') })
   },
   digitalocean() {
     const [accessKeyId, secretAccessKey, region, bucket] = required([
@@ -42,7 +65,7 @@ const FROM_ENV = {
       'CRUNCHYCONE_DIGITALOCEAN_SPACES_REGION',
       'CRUNCHYCONE_DIGITALOCEAN_SPACES_BUCKET',
     ])
-    return new s3.DigitalOceanSpacesProvider({ accessKeyId, secretAccessKey, region, bucket, cdnEndpoint: optional('CRUNCHYCONE_DIGITALOCEAN_CDN_ENDPOINT') })
+    return new s3.DigitalOceanSpacesProvider({ ...transfer(), accessKeyId, secretAccessKey, region, bucket, cdnEndpoint: optional('CRUNCHYCONE_DIGITALOCEAN_CDN_ENDPOINT') })
   },
   wasabi() {
     const [accessKeyId, secretAccessKey, region, bucket] = required([
@@ -51,7 +74,7 @@ const FROM_ENV = {
       'CRUNCHYCONE_WASABI_REGION',
       'CRUNCHYCONE_WASABI_BUCKET',
     ])
-    return new s3.WasabiProvider({ accessKeyId, secretAccessKey, region, bucket })
+    return new s3.WasabiProvider({ ...transfer(), accessKeyId, secretAccessKey, region, bucket })
   },
   backblaze() {
     const [keyId, applicationKey, region, bucket] = required([
@@ -60,7 +83,7 @@ const FROM_ENV = {
       'CRUNCHYCONE_BACKBLAZE_REGION',
       'CRUNCHYCONE_BACKBLAZE_BUCKET',
     ])
-    return new s3.BackblazeB2Provider({ keyId, applicationKey, region, bucket })
+    return new s3.BackblazeB2Provider({ ...transfer(), keyId, applicationKey, region, bucket })
   },
   r2() {
     const [accessKeyId, secretAccessKey, accountId, bucket] = required([
@@ -69,7 +92,7 @@ const FROM_ENV = {
       'CRUNCHYCONE_R2_ACCOUNT_ID',
       'CRUNCHYCONE_R2_BUCKET',
     ])
-    return new s3.CloudflareR2Provider({ accessKeyId, secretAccessKey, accountId, bucket, publicDomain: optional('CRUNCHYCONE_R2_PUBLIC_DOMAIN') })
+    return new s3.CloudflareR2Provider({ ...transfer(), accessKeyId, secretAccessKey, accountId, bucket, publicDomain: optional('CRUNCHYCONE_R2_PUBLIC_DOMAIN') })
   },
   's3-custom'() {
     const [accessKeyId, secretAccessKey, region, bucket] = required([
@@ -79,6 +102,7 @@ const FROM_ENV = {
       'CRUNCHYCONE_S3_BUCKET',
     ])
     return new s3.S3CompatibleProvider({
+      ...transfer(),
       accessKeyId,
       secretAccessKey,
       region,
@@ -96,13 +120,14 @@ const FROM_ENV = {
   crunchycone() {
     const [apiUrl, apiKey, projectId] = required(['CRUNCHYCONE_API_URL', 'CRUNCHYCONE_API_KEY', 'CRUNCHYCONE_PROJECT_ID'])
     const timeout = process.env.CRUNCHYCONE_TIMEOUT ? parseInt(process.env.CRUNCHYCONE_TIMEOUT, 10) : undefined
-    return new CrunchyConeProvider({ apiUrl, apiKey, projectId, timeout: Number.isNaN(timeout) ? undefined : timeout })
+    return new CrunchyConeProvider({ ...transfer(), apiUrl, apiKey, projectId, timeout: Number.isNaN(timeout) ? undefined : timeout })
   },
   // The original read no variables for these and stored files on local disk instead (a defect);
   // these names are this library's (README, "Configuration from the environment").
   gcp() {
     const [projectId, bucket] = required(['CRUNCHYCONE_GCP_PROJECT_ID', 'CRUNCHYCONE_GCP_BUCKET'])
     return new GCPStorageProvider({
+      ...transfer(),
       projectId,
       bucket,
       keyFilename: optional('CRUNCHYCONE_GCP_KEY_FILE'),
@@ -119,6 +144,7 @@ const FROM_ENV = {
     if (!connectionString && !accountKey && !sasToken) names.push('CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_KEY')
     required(names)
     return new AzureStorageProvider({
+      ...transfer(),
       accountName: optional('CRUNCHYCONE_AZURE_STORAGE_ACCOUNT_NAME'),
       accountKey,
       sasToken,

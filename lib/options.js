@@ -84,10 +84,19 @@ function parallelOf(configured, given) {
   return { ...pick(configured), ...pick(given) }
 }
 
-/** A provider configuration's `parallel`, checked: `InvalidInput` naming it when it is wrong. */
-function checkParallel(service, v) {
-  if (v != null && !KINDS.parallel[0](v)) throw invalid(`Invalid ${service} configuration parallel: expected ${KINDS.parallel[1]}, got ${describe(v)}`)
-  return v ?? undefined
+/**
+ * A provider configuration's transfer settings, checked (`InvalidInput` naming the field when one is
+ * wrong): `parallel` for its streams and `partsInFlight`, the default of its uploads' option.
+ */
+function transferOf(service, config) {
+  const { parallel, partsInFlight } = config ?? {}
+  if (parallel != null && !KINDS.parallel[0](parallel)) {
+    throw invalid(`Invalid ${service} configuration parallel: expected ${KINDS.parallel[1]}, got ${describe(parallel)}`)
+  }
+  if (partsInFlight != null && !(Number.isInteger(partsInFlight) && partsInFlight >= 1 && partsInFlight <= 64)) {
+    throw invalid(`Invalid ${service} configuration partsInFlight: expected a whole number from 1 to 64, got ${describe(partsInFlight)}`)
+  }
+  return { parallel: parallel ?? undefined, partsInFlight: partsInFlight ?? undefined }
 }
 
 /**
@@ -163,4 +172,4 @@ function checkString(name, v, code = 'InvalidInput') {
   return v
 }
 
-module.exports = { configOf, describe, checkOptions, checkString, parallelOf, checkParallel, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS }
+module.exports = { configOf, describe, checkOptions, checkString, parallelOf, transferOf, STREAM_OPTIONS, UPLOAD_OPTIONS, LIST_OPTIONS, URL_OPTIONS }

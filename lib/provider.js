@@ -143,6 +143,7 @@ const EXTERNAL_ID = 'externalId'
 const native = Symbol('native')
 const searchQuery = Symbol('searchQuery')
 const parallel = Symbol('parallel')
+const partsInFlight = Symbol('partsInFlight')
 
 /**
  * Every method of the original's `StorageProvider`, once, over a native store (`Store` in
@@ -152,7 +153,7 @@ const parallel = Symbol('parallel')
 class NativeProvider {
   /**
    * @param {Store} store
-   * @param {{ searchQuery?: string } & import('./types').ParallelReadsConfig} [options]
+   * @param {{ searchQuery?: string } & import('./types').TransferConfig} [options]
    */
   constructor(store, options = {}) {
     /** @type {Store} */
@@ -161,8 +162,10 @@ class NativeProvider {
     this[searchQuery] = options.searchQuery
     /** @type {import('./types').ParallelReadsConfig['parallel']} */
     this[parallel] = options.parallel
+    /** @type {number | undefined} */
+    this[partsInFlight] = options.partsInFlight
     // Typed above, hidden here: none shows when a provider is logged or copied.
-    for (const p of [native, searchQuery, parallel]) Object.defineProperty(this, p, { enumerable: false, writable: false })
+    for (const p of [native, searchQuery, parallel, partsInFlight]) Object.defineProperty(this, p, { enumerable: false, writable: false })
   }
 
   async uploadFile(options) {
@@ -180,7 +183,7 @@ class NativeProvider {
         metadata: options.metadata,
         bucket: options.bucket,
         size,
-        partsInFlight: options.partsInFlight,
+        partsInFlight: options.partsInFlight ?? this[partsInFlight],
       }),
     )
     return sendUpload(upload, options, size)

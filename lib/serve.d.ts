@@ -23,6 +23,8 @@ export interface ServeOptions {
   contentSecurityPolicy?: string | false
   /** The stream's `timeout` (FileStreamOptions). */
   timeout?: number
+  /** The stream's `parallel` (FileStreamOptions): over the provider's own setting. */
+  parallel?: FileStreamOptions['parallel']
   /** Called with the error behind a 4xx/5xx answer (the answer itself says only its status). */
   onError?: (error: Error & { code?: string }) => void
 }

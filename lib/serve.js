@@ -92,7 +92,7 @@ async function answer(provider, key, request, options = {}) {
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, { Allow: 'GET, HEAD' })
   const open = (range) => {
-    const streamOptions = { ...range, responseType: options.responseType, signal: options.signal, timeout: options.timeout }
+    const streamOptions = { ...range, responseType: options.responseType, signal: options.signal, timeout: options.timeout, parallel: options.parallel }
     return options.byExternalId ? provider.getFileStreamByExternalId(key, streamOptions) : provider.getFileStream(key, streamOptions)
   }
   const failed = (e) => {

@@ -16,8 +16,8 @@ export interface StorageUploadOptions {
   metadata?: Record<string, string>
   /**
    * S3, GCS and Azure multipart uploads: how many 8 MiB parts may be on the wire at once, 1 to 64
-   * (default 2; each part in flight adds about 16–24 MiB to an upload's peak memory). CrunchyCone uploads are
-   * one PUT and local writes one file, so they ignore it.
+   * (default: the provider configuration's `partsInFlight`, else 2; each part in flight adds about 16–24 MiB
+   * to an upload's peak memory). CrunchyCone uploads are one PUT and local writes one file, so they ignore it.
    */
   partsInFlight?: number
   /** Aborting fails the upload with `signal.reason` and removes what it wrote, as a failure does. */
@@ -59,7 +59,7 @@ export interface StorageFileInfo {
   publicUrlExpiresAt?: Date
 }
 
-export interface S3Config extends ParallelReadsConfig {
+export interface S3Config extends TransferConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -235,6 +235,12 @@ export interface ParallelReads {
 export interface ParallelReadsConfig {
   /** Parallel ranged reads of this provider's streams (on by default; `false` turns them off, settings tune them). */
   parallel?: boolean | ParallelReads
+}
+
+/** A provider's transfer settings: its streams' parallel reads and its uploads' parts in flight. */
+export interface TransferConfig extends ParallelReadsConfig {
+  /** The default of `StorageUploadOptions.partsInFlight` for this provider's uploads (1 to 64). */
+  partsInFlight?: number
 }
 
 export interface FileStreamResult {

@@ -1,7 +1,7 @@
 // AzureStorageProvider (lib/providers/azure.js) and its configuration.
-import type { ProviderMethods, ParallelReadsConfig } from '../types'
+import type { ProviderMethods, TransferConfig } from '../types'
 
-export interface AzureStorageConfig extends ParallelReadsConfig {
+export interface AzureStorageConfig extends TransferConfig {
   accountName: string
   accountKey?: string
   sasToken?: string

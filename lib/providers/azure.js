@@ -6,7 +6,7 @@
 
 const { Store } = require('../native')
 const { NativeProvider } = require('../provider')
-const { configOf, checkParallel } = require('../options')
+const { configOf, transferOf } = require('../options')
 
 const AZURE_CONFIG = {
   accountName: 'string',
@@ -20,7 +20,7 @@ const AZURE_CONFIG = {
 
 class AzureStorageProvider extends NativeProvider {
   constructor(config = {}) {
-    super(Store.azure(configOf('Azure', config, AZURE_CONFIG)), { parallel: checkParallel('Azure', config?.parallel) })
+    super(Store.azure(configOf('Azure', config, AZURE_CONFIG)), transferOf('Azure', config))
   }
 }
 

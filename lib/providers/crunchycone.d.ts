@@ -1,7 +1,7 @@
 // CrunchyConeProvider (lib/providers/crunchycone.js) and its configuration.
-import type { FileVisibilityResult, ProviderMethods, ParallelReadsConfig } from '../types'
+import type { FileVisibilityResult, ProviderMethods, TransferConfig } from '../types'
 
-export interface CrunchyConeConfig extends ParallelReadsConfig {
+export interface CrunchyConeConfig extends TransferConfig {
   apiUrl: string
   apiKey: string
   projectId: string

@@ -5,7 +5,7 @@
 
 const { Store } = require('../native')
 const { NativeProvider, setVisibility } = require('../provider')
-const { configOf, checkParallel } = require('../options')
+const { configOf, transferOf } = require('../options')
 
 const CRUNCHYCONE_CONFIG = { apiUrl: 'string', apiKey: 'string', projectId: 'string', timeout: 'number', userId: 'string' }
 
@@ -25,7 +25,7 @@ class CrunchyConeProvider extends NativeProvider {
       cwd: process.cwd(),
     })
     // The original reports an empty query as '' here (and as given elsewhere).
-    super(store, { searchQuery: '', parallel: checkParallel('CrunchyCone', options?.parallel) })
+    super(store, { searchQuery: '', ...transferOf('CrunchyCone', options) })
     this.#userId = config.userId
   }
 

@@ -1,7 +1,7 @@
 // GCPStorageProvider (lib/providers/gcp.js) and its configuration.
-import type { ProviderMethods, ParallelReadsConfig } from '../types'
+import type { ProviderMethods, TransferConfig } from '../types'
 
-export interface GCPStorageConfig extends ParallelReadsConfig {
+export interface GCPStorageConfig extends TransferConfig {
   projectId: string
   /** A service account key file (or authorized-user credentials); wins over `credentials`. */
   keyFilename?: string

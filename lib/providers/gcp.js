@@ -7,7 +7,7 @@
 
 const { Store } = require('../native')
 const { NativeProvider } = require('../provider')
-const { configOf, checkParallel } = require('../options')
+const { configOf, transferOf } = require('../options')
 
 const GCS_CONFIG = { projectId: 'string', keyFilename: 'string', credentials: 'object', bucket: 'string', cdnUrl: 'string', apiEndpoint: 'string' }
 
@@ -17,7 +17,7 @@ class GCPStorageProvider extends NativeProvider {
     const env = process.env
     c.keyFilename ??= c.credentials ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS
     c.apiEndpoint ??= env.STORAGE_EMULATOR_HOST
-    super(Store.gcs(c), { parallel: checkParallel('GCS', config?.parallel) })
+    super(Store.gcs(c), transferOf('GCS', config))
   }
 }
 

@@ -1,6 +1,6 @@
 // S3CompatibleProvider and the five services built on it (lib/providers/s3.js), with their
 // configurations.
-import type { ParallelReadsConfig, ProviderMethods, S3Config } from '../types'
+import type { TransferConfig, ProviderMethods, S3Config } from '../types'
 
 /**
  * Any S3-compatible bucket. Without `forcePathStyle: false` requests and URLs are path-style
@@ -11,7 +11,7 @@ export declare class S3CompatibleProvider {
   constructor(config: S3Config)
 }
 
-export interface AWSS3Config extends ParallelReadsConfig {
+export interface AWSS3Config extends TransferConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -22,7 +22,7 @@ export declare class AWSS3Provider extends S3CompatibleProvider {
   constructor(config: AWSS3Config)
 }
 
-export interface DigitalOceanSpacesConfig extends ParallelReadsConfig {
+export interface DigitalOceanSpacesConfig extends TransferConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -33,7 +33,7 @@ export declare class DigitalOceanSpacesProvider extends S3CompatibleProvider {
   constructor(config: DigitalOceanSpacesConfig)
 }
 
-export interface WasabiConfig extends ParallelReadsConfig {
+export interface WasabiConfig extends TransferConfig {
   accessKeyId: string
   secretAccessKey: string
   region: string
@@ -43,7 +43,7 @@ export declare class WasabiProvider extends S3CompatibleProvider {
   constructor(config: WasabiConfig)
 }
 
-export interface BackblazeB2Config extends ParallelReadsConfig {
+export interface BackblazeB2Config extends TransferConfig {
   keyId: string
   applicationKey: string
   region: string
@@ -53,7 +53,7 @@ export declare class BackblazeB2Provider extends S3CompatibleProvider {
   constructor(config: BackblazeB2Config)
 }
 
-export interface CloudflareR2Config extends ParallelReadsConfig {
+export interface CloudflareR2Config extends TransferConfig {
   accessKeyId: string
   secretAccessKey: string
   accountId: string

@@ -5,7 +5,7 @@
 
 const { Store } = require('../native')
 const { NativeProvider } = require('../provider')
-const { configOf, checkParallel } = require('../options')
+const { configOf, transferOf } = require('../options')
 
 // `signatureVersion` and `s3BucketEndpoint` are accepted and ignored, as the original's client did.
 const S3_CONFIG = {
@@ -24,11 +24,14 @@ const S3_CONFIG = {
 
 class S3CompatibleProvider extends NativeProvider {
   constructor(config = {}) {
-    super(Store.s3(configOf('S3', config, S3_CONFIG)), { parallel: checkParallel('S3', config?.parallel) })
+    super(Store.s3(configOf('S3', config, S3_CONFIG)), transferOf('S3', config))
   }
 }
 
-// The derived services: each maps its config onto S3Config as the original does.
+// The derived services: each maps its config onto S3Config as the original does, with this
+// library's transfer settings as given.
+/** @param {import('../types').TransferConfig} config */
+const transfer = ({ parallel, partsInFlight }) => ({ parallel, partsInFlight })
 const common = { useSSL: true, signatureVersion: 'v4', defaultACL: 'private' }
 
 class AWSS3Provider extends S3CompatibleProvider {
@@ -36,7 +39,7 @@ class AWSS3Provider extends S3CompatibleProvider {
     const { accessKeyId, secretAccessKey, region, bucket, cloudFrontDomain } = config
     super({
       ...common,
-      parallel: config.parallel,
+      ...transfer(config),
       accessKeyId,
       secretAccessKey,
       region,
@@ -53,7 +56,7 @@ class DigitalOceanSpacesProvider extends S3CompatibleProvider {
     const { accessKeyId, secretAccessKey, region, bucket, cdnEndpoint } = config
     super({
       ...common,
-      parallel: config.parallel,
+      ...transfer(config),
       accessKeyId,
       secretAccessKey,
       region: 'us-east-1', // Spaces signs with us-east-1; the real region is in the endpoint.
@@ -68,7 +71,7 @@ class DigitalOceanSpacesProvider extends S3CompatibleProvider {
 class WasabiProvider extends S3CompatibleProvider {
   constructor(config = {}) {
     const { accessKeyId, secretAccessKey, region, bucket } = config
-    super({ ...common, parallel: config.parallel, accessKeyId, secretAccessKey, region, bucket, endpoint: `https://s3.${region}.wasabisys.com`, forcePathStyle: true })
+    super({ ...common, ...transfer(config), accessKeyId, secretAccessKey, region, bucket, endpoint: `https://s3.${region}.wasabisys.com`, forcePathStyle: true })
   }
 }
 
@@ -77,7 +80,7 @@ class BackblazeB2Provider extends S3CompatibleProvider {
     const { keyId, applicationKey, region, bucket } = config
     super({
       ...common,
-      parallel: config.parallel,
+      ...transfer(config),
       accessKeyId: keyId,
       secretAccessKey: applicationKey,
       region,
@@ -93,7 +96,7 @@ class CloudflareR2Provider extends S3CompatibleProvider {
     const { accessKeyId, secretAccessKey, accountId, bucket, publicDomain } = config
     super({
       ...common,
-      parallel: config.parallel,
+      ...transfer(config),
       accessKeyId,
       secretAccessKey,
       region: 'auto',
