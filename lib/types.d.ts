@@ -219,7 +219,7 @@ export interface FileStreamOptions {
  * How a large read is split into consecutive parts fetched over several connections at once and
  * delivered in order as one stream. Every part is pinned to the first response's ETag: an object
  * replaced mid-read fails the stream with `Conflict`. Memory per stream stays within
- * `(connections + 1) × partSize`. A process-wide cap (`setParallelConnectionLimit`, default 64)
+ * `connections × partSize`. A process-wide cap (`setParallelConnectionLimit`, default 64)
  * bounds the part requests of every stream together.
  */
 export interface ParallelReads {

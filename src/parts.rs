@@ -6,9 +6,10 @@
 //! other part (`If-Match`, and the ETag each part's answer carries is checked too, for servers
 //! that ignore the header), and parts are delivered in order.
 //!
-//! Memory is bounded: at most `connections` parts are fetched ahead of the one being delivered, each
-//! at most `part_size` bytes (so `(connections + 1) × part_size` at worst), and a part is only
-//! requested when one the consumer took makes room; a slow consumer stops new requests. Dropping
+//! Memory is bounded: a stream holds at most `connections` parts at once (the one being delivered,
+//! and those fetched or being fetched ahead of it), each at most `part_size` bytes, so
+//! `connections × part_size` at worst; a part is only requested when the consumer finishing one
+//! makes room, so a slow consumer stops new requests. Dropping
 //! the stream aborts every request at once. A process-wide semaphore caps the part requests in
 //! flight across every stream, so many concurrent streams do not multiply the connections.
 
@@ -110,6 +111,7 @@ pub fn body(
         fetch: fetch(),
         pending: VecDeque::new(),
         current: VecDeque::new(),
+        holding: false,
         runtime: tokio::runtime::Handle::current(),
     };
     futures::stream::unfold(state, |mut s| async move {
@@ -147,6 +149,9 @@ struct Reader {
     pending: VecDeque<Pending>,
     /// The part being delivered.
     current: VecDeque<Bytes>,
+    /// Whether a part taken from `pending` is still awaited or being delivered: it counts against
+    /// `connections` until its last byte is handed out.
+    holding: bool,
     runtime: tokio::runtime::Handle,
 }
 
@@ -155,10 +160,11 @@ impl Reader {
         Error::Truncated { expected: self.total, received: self.delivered }
     }
 
-    /// Requests parts until `connections` are in flight (the first response counted while it is
-    /// read) or fetched and waiting.
+    /// Requests parts until the stream holds `connections`: the first response while it is read,
+    /// the part being delivered, and those in flight or fetched and waiting.
     fn fill(&mut self) {
-        let room = self.settings.connections - usize::from(self.first.is_some());
+        let held = usize::from(self.first.is_some()) + usize::from(self.holding);
+        let room = self.settings.connections.saturating_sub(held);
         while self.pending.len() < room && self.next < self.end {
             let part = self.next..(self.next + self.settings.part_size).min(self.end);
             self.next = part.end;
@@ -173,6 +179,7 @@ impl Reader {
                 self.delivered += b.len() as u64;
                 return Some(Ok(b));
             }
+            self.holding = false;
             if self.first.is_some() {
                 self.fill();
                 let first = self.first.as_mut().expect("checked above");
@@ -193,6 +200,7 @@ impl Reader {
                 }
             }
             let mut part = self.pending.pop_front()?;
+            self.holding = true;
             self.fill();
             match (&mut part.0).await {
                 Ok(Ok(chunks)) => self.current = chunks.into(),
