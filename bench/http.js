@@ -9,6 +9,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { Readable } = require('node:stream')
+const { cpuSeconds } = require('./clouds')
 
 const API_KEY = 'bench-key'
 const PROJECT = 'bench'
@@ -41,9 +42,13 @@ async function startNginx(dir, locations = '') {
     if (await new Promise((r) => net.connect(port, '127.0.0.1').on('connect', function () { this.end(); r(true) }).on('error', () => r(false)))) break
     await new Promise((r) => setTimeout(r, 50))
   }
+  // The one worker serves the requests (the master only starts it): its CPU is nginx's.
+  const children = () => fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()
+  for (let i = 0; i < 50 && !children(); i++) await new Promise((r) => setTimeout(r, 20))
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
+    workerPid: Number(children()),
     stop: () => new Promise((resolve) => {
       child.once('exit', () => {
         fs.rmSync(run, { recursive: true, force: true })
@@ -78,6 +83,7 @@ async function startApiServer({ dir, fileServerUrl } = {}) {
   return {
     url,
     fileServer: fileServerUrl ? 'nginx' : 'the API server (Node)',
+    nginxPid: files?.workerPid,
     stop: async () => {
       await new Promise((resolve) => {
         child.once('exit', resolve)
@@ -105,6 +111,12 @@ async function consume(stream) {
   return n
 }
 
+/** CPU seconds used so far by this process and the children it has waited for (curl). */
+function processCpu() {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+  return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / 100
+}
+
 /** Case 2 (throughput) and the CrunchyCone half of case 4 (time to first byte). */
 async function httpCases({ file, size, rounds, interleave, median, quick }) {
   const { CrunchyConeProvider } = require('..')
@@ -118,8 +130,7 @@ async function httpCases({ file, size, rounds, interleave, median, quick }) {
       if (n !== want) throw new Error(`read ${n} of ${want} bytes`)
     }
     const MiB = 1 << 20
-    const full = await interleave(
-      {
+    const candidates = {
         ours: async () => expect(size)(await consume((await provider.getFileStreamByExternalId(id)).stream)),
         'ours, parallel: false': async () => expect(size)(await consume((await provider.getFileStreamByExternalId(id, { parallel: false })).stream)),
         'fetch + Readable.fromWeb (original)': async () => expect(size)(await consume(await originalStream(server.url, id))),
@@ -127,9 +138,19 @@ async function httpCases({ file, size, rounds, interleave, median, quick }) {
           const r = spawnSync('curl', ['-sf', '-o', '/dev/null', signedUrl])
           if (r.status !== 0) throw new Error(`curl exited with ${r.status}`)
         },
-      },
-      rounds,
-    )
+      }
+    const full = await interleave(candidates, rounds)
+    // What limits it on 2 cores: one more read of each, with the CPU-seconds per second of this
+    // process (and its children: curl) and of nginx.
+    const shares = {}
+    for (const [name, fn] of Object.entries(candidates)) {
+      const before = { client: processCpu(), nginx: server.nginxPid ? cpuSeconds(server.nginxPid) : 0 }
+      const t = process.hrtime.bigint()
+      await fn()
+      const secs = Number(process.hrtime.bigint() - t) / 1e9
+      shares[`full read, ${name}: client CPU / wall`] = (processCpu() - before.client) / secs
+      if (server.nginxPid) shares[`full read, ${name}: nginx CPU / wall`] = (cpuSeconds(server.nginxPid) - before.nginx) / secs
+    }
     const RANGES = quick ? 200 : 1000
     const RANGE = 64 * 1024
     const rangeAt = (i) => {
@@ -171,6 +192,7 @@ async function httpCases({ file, size, rounds, interleave, median, quick }) {
           'full read, ours, parallel: false (MiB/s)': fullMibs['ours, parallel: false'],
           'full read, fetch + Readable.fromWeb (MiB/s)': fullMibs['fetch + Readable.fromWeb (original)'],
           'full read, curl (MiB/s)': fullMibs['curl -o /dev/null'],
+          ...shares,
           [`${RANGES} ranges, ours (s)`]: ranges.ours,
           [`${RANGES} ranges, fetch + Readable.fromWeb (s)`]: ranges['fetch + Readable.fromWeb (original)'],
         },

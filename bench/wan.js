@@ -139,8 +139,6 @@ async function wanCases({ file, size, median, quick }) {
     const nginx = await startNginx(root, 'location ~ ^/(download/)?storage/v1/b/([^/]+)/o/(.+)$ { rewrite ^/(download/)?storage/v1/b/([^/]+)/o/(.+)$ /$2/$3 break; }')
     if (!nginx) throw new Error('case 7 needs nginx (apt-get install nginx-light)')
     stops.push(nginx.stop)
-    // worker_processes 1: the master's one child serves every request.
-    const pid = Number(fs.readFileSync(`/proc/${nginx.pid}/task/${nginx.pid}/children`, 'utf8').trim())
     const wan = await startWan(RATE, RTT_MS, [nginx.url])
     stops.push(wan.stop)
     const [net] = wan.urls
@@ -154,7 +152,7 @@ async function wanCases({ file, size, median, quick }) {
     const results = [await capacity(nginx.url, wan, size)]
     const only = process.env.WAN_ONLY?.split(',')
     for (const name of ['S3', 'GCS', 'Azure', 'CrunchyCone'].filter((n) => !only || only.includes(n))) {
-      results.push(await serviceCase(name, all[name], { size, median, quick, pids: { nginx: pid, emulator: wan.pid } }))
+      results.push(await serviceCase(name, all[name], { size, median, quick, pids: { nginx: nginx.workerPid, emulator: wan.pid } }))
       log(results.at(-1))
     }
     if (!only || only.includes('tuning')) log(results[results.push(await tuning(all.S3, size)) - 1])
