@@ -177,6 +177,7 @@ export interface ParallelOptions {
   partSize?: number
   connections?: number
   threshold?: number
+  singleWithinMs?: number
 }
 
 /** What the caller asked for, still unchecked (JS numbers arrive as f64). */

@@ -22,7 +22,8 @@ const lib = require('..')
 const { StorageError, setParallelConnectionLimit } = lib
 
 const PART = 5 * 65536
-const PARALLEL = { partSize: PART, connections: 4, threshold: 0 }
+// singleWithinMs 0: on loopback every first response is fast, and these tests are about the parts.
+const PARALLEL = { partSize: PART, connections: 4, threshold: 0, singleWithinMs: 0 }
 const stops = []
 
 /**
@@ -305,6 +306,28 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       await assert.rejects(p.getFileStream('big.bin', { parallel: { partSize: '8' } }), (e) => e.code === 'InvalidInput' && /Invalid parallel/.test(e.message))
     })
 
+    it('a read whose first part comes in time stays on one connection; a slow first response is split', async () => {
+      const parts = (since) => s.proxy.requests.slice(since).filter((q) => partAfter(s.isRead, 0)({ ...q, headers: { range: q.range } })).length
+      // On loopback the first 320 KiB come well within a second: no part is asked for.
+      let since = s.proxy.requests.length
+      const fast = await s.make({ parallel: { ...PARALLEL, singleWithinMs: 1000 } }).getFileStream('big.bin')
+      assert.ok((await readAll(fast.stream)).equals(data))
+      assert.equal(parts(since), 0)
+      // The first response trickles (4 KiB every 5 ms: its part would take 400 ms): parts are asked
+      // for once 100 ms have passed, and the read is still byte-exact.
+      const isFirst = (req) => s.isRead(req) && !partAfter(s.isRead, 0)(req)
+      s.proxy.set({ body: { mode: 'trickle', after: 0, chunk: 4096, delayMs: 5, match: isFirst } })
+      try {
+        since = s.proxy.requests.length
+        const slow = await s.make({ parallel: { ...PARALLEL, singleWithinMs: 100 } }).getFileStream('big.bin')
+        assert.ok((await readAll(slow.stream)).equals(data))
+        assert.ok(parts(since) >= 10, `${parts(since)} part requests`)
+      } finally {
+        s.proxy.set({})
+      }
+      await assert.rejects(s.make().getFileStream('big.bin', { parallel: { singleWithinMs: -1 } }), (e) => e.code === 'InvalidInput' && /parallel\.singleWithinMs -1/.test(e.message))
+    })
+
     it('the environment configures the transfer settings of initializeStorageProvider() and the CLI', { skip: name === 'gcs' && 'no endpoint variable for GCS' }, async () => {
       const reads = (since) => s.proxy.requests.slice(since).filter((q) => q.method === 'GET' && s.isRead({ ...q, headers: { range: q.range } })).length
       const readWith = async (vars) =>
@@ -315,9 +338,11 @@ for (const [name, setup] of Object.entries(SETUPS)) {
           return reads(since)
         })
       // A 16-part object over the threshold set: several requests, or one with parallel reads off.
-      assert.ok((await readWith({ CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE: String(PART), CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD: '0' })) > 1)
-      assert.equal(await readWith({ CRUNCHYCONE_STORAGE_PARALLEL: 'false', CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE: String(PART), CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD: '0' }), 1)
+      const split = { CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE: String(PART), CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD: '0', CRUNCHYCONE_STORAGE_PARALLEL_SINGLE_WITHIN_MS: '0' }
+      assert.ok((await readWith(split)) > 1)
+      assert.equal(await readWith({ ...split, CRUNCHYCONE_STORAGE_PARALLEL: 'false' }), 1)
       const refused = [
+        ['CRUNCHYCONE_STORAGE_PARALLEL', 'maybe', /Invalid CRUNCHYCONE_STORAGE_PARALLEL "maybe": expected true or false/],
         ['CRUNCHYCONE_STORAGE_PARALLEL_CONNECTIONS', 'many', /Invalid CRUNCHYCONE_STORAGE_PARALLEL_CONNECTIONS "many": expected a whole number/],
         ['CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT', '-2', /Invalid CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT "-2"/],
         ['CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT', '0', /configuration partsInFlight: expected a whole number from 1 to 64, got number 0/],

@@ -28,15 +28,22 @@ function wholeNumber(name) {
 
 /**
  * This library's transfer settings for every HTTP provider (the original has none):
- * CRUNCHYCONE_STORAGE_PARALLEL=false (or off, 0) turns parallel reads off; the _PARALLEL_*
- * variables tune them; CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT is the uploads' default.
+ * CRUNCHYCONE_STORAGE_PARALLEL=false (or off, 0; true, on and 1 leave them on) turns parallel
+ * reads off; the _PARALLEL_* variables tune them; CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT is the
+ * uploads' default.
  */
 function transfer() {
-  const off = /^(false|off|0)$/i.test(optional('CRUNCHYCONE_STORAGE_PARALLEL') ?? '')
+  const raw = optional('CRUNCHYCONE_STORAGE_PARALLEL')
+  const switched = raw?.trim().toLowerCase()
+  if (switched !== undefined && !['true', 'on', '1', 'false', 'off', '0'].includes(switched)) {
+    throw invalid(`Invalid CRUNCHYCONE_STORAGE_PARALLEL ${JSON.stringify(raw)}: expected true or false`)
+  }
+  const off = ['false', 'off', '0'].includes(switched)
   const settings = {
     connections: wholeNumber('CRUNCHYCONE_STORAGE_PARALLEL_CONNECTIONS'),
     partSize: wholeNumber('CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE'),
     threshold: wholeNumber('CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD'),
+    singleWithinMs: wholeNumber('CRUNCHYCONE_STORAGE_PARALLEL_SINGLE_WITHIN_MS'),
   }
   return { parallel: off ? false : settings, partsInFlight: wholeNumber('CRUNCHYCONE_STORAGE_PARTS_IN_FLIGHT') }
 }

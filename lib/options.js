@@ -65,10 +65,10 @@ const KINDS = {
   function: [(v) => typeof v === 'function', 'a function'],
   signal: [(v) => typeof v?.throwIfAborted === 'function' && typeof v.addEventListener === 'function', 'an AbortSignal'],
   date: [(v) => typeof v?.getTime === 'function' || typeof v === 'string' || typeof v === 'number', 'a Date'],
-  parallel: [(v) => typeof v === 'boolean' || isParallel(v), 'false, true or { partSize?, connections?, threshold? } of numbers'],
+  parallel: [(v) => typeof v === 'boolean' || isParallel(v), 'false, true or { partSize?, connections?, threshold?, singleWithinMs? } of numbers'],
 }
 
-const PARALLEL_FIELDS = ['partSize', 'connections', 'threshold']
+const PARALLEL_FIELDS = ['partSize', 'connections', 'threshold', 'singleWithinMs']
 function isParallel(v) {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && PARALLEL_FIELDS.every((f) => v[f] === undefined || typeof v[f] === 'number')
 }

@@ -229,6 +229,12 @@ export interface ParallelReads {
   connections?: number
   /** Reads of at most this many bytes use one connection. Default 16 MiB. */
   threshold?: number
+  /**
+   * A read whose first response delivers its whole first part within this many milliseconds of its
+   * first bytes stays on that connection (it is not held back by the network, and parts would
+   * only cost the server work); 0 splits every read over the threshold at once. Default 30.
+   */
+  singleWithinMs?: number
 }
 
 /** The `parallel` setting of every provider configuration whose streams come over HTTP. */
