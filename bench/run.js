@@ -8,6 +8,7 @@
 // 7 through an emulated wide-area network (bench/wan.js; needs nginx).
 // `--only S3,Azure` runs case 3 and 4 for those clouds alone (for profiling); `--wan` runs case 7
 // alone (`WAN_ONLY=S3,upload` narrows it); both print their results and leave the files alone.
+// `--report` writes RESULTS.md and the chart again from results.json (after editing NOTES.md).
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -292,10 +293,12 @@ async function case6() {
 
 // ---------------------------------------------------------------------------------------------
 
-function report(results) {
-  const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, quick, date: new Date().toISOString() }
-  fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify({ machine, results }, null, 2))
-  const lines = [`# Benchmark results`, '', `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}. ${quick ? 'Quick run.' : 'Full run.'} ${machine.date}`, '', '![chart](chart.svg)', '']
+function report(results, machine) {
+  if (!machine) {
+    machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, quick, date: new Date().toISOString() }
+    fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify({ machine, results }, null, 2))
+  }
+  const lines = [`# Benchmark results`, '', `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}. ${machine.quick ? 'Quick run.' : 'Full run.'} ${machine.date}`, '', '![chart](chart.svg)', '']
   for (const r of results) {
     lines.push(`## ${r.title}`, '', `| candidate | ${r.unit} |`, '|---|---|')
     // Three significant digits for small values (CPU seconds, shares), one decimal for the rest.
@@ -316,6 +319,11 @@ function report(results) {
 }
 
 ;(async () => {
+  if (process.argv.includes('--report')) {
+    // RESULTS.md and the chart again from results.json, with the current NOTES.md; nothing is run.
+    const { machine, results } = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8'))
+    return report(results, machine)
+  }
   const started = Date.now()
   const wanOnly = process.argv.includes('--wan')
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : wanOnly ? [] : null
