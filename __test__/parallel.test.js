@@ -72,13 +72,14 @@ const SETUPS = {
     stops.push(() => proxy.close(), () => server.close())
     const make = (extra) => new lib.CrunchyConeProvider({ apiUrl: proxy.endpoint, apiKey: 'sk_test_parallel', projectId: 'proj_1', parallel: PARALLEL, ...extra })
     const env = { CRUNCHYCONE_STORAGE_PROVIDER: 'crunchycone', CRUNCHYCONE_API_URL: proxy.endpoint, CRUNCHYCONE_API_KEY: 'sk_test_parallel', CRUNCHYCONE_PROJECT_ID: 'proj_1' }
-    // A file's bytes replaced in place (its id, and so its signed URL, unchanged).
-    const replace = (key, bytes) => {
+    // A file's bytes replaced in place (its id, and so its signed URL, unchanged); `sameEtag`: as by
+    // a server that does not change the ETag (so If-Match cannot tell).
+    const replace = (key, bytes, { sameEtag = false } = {}) => {
       const record = [...server.files.values()].find((r) => r.file_path === key && r.upload_status !== 'pending')
       fs.writeFileSync(path.join(server.dir, record.file_id), bytes)
-      record.etag = crypto.createHash('md5').update(bytes).digest('hex')
+      if (!sameEtag) record.etag = crypto.createHash('md5').update(bytes).digest('hex')
     }
-    return { proxy, make, env, replace, isRead: (req) => req.method === 'GET' && req.url.startsWith('/signed/') }
+    return { proxy, make, env, replace, replaceUnderSameEtag: (key, bytes) => replace(key, bytes, { sameEtag: true }), isRead: (req) => req.method === 'GET' && req.url.startsWith('/signed/') }
   },
 }
 
@@ -162,6 +163,25 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       } finally {
         s.proxy.set({})
       }
+    })
+
+    it('an object of another length under the same ETag fails the stream with Conflict', { skip: name !== 'crunchycone' && 'the server changes the ETag' }, async () => {
+      await s.make().uploadFile({ external_id: 'grow', key: 'grow.bin', buffer: data })
+      const r = await s.make().getFileStream('grow.bin', { parallel: { connections: 2 } })
+      const got = []
+      await assert.rejects(
+        (async () => {
+          for await (const c of r.stream) {
+            if (!got.length) s.replaceUnderSameEtag('grow.bin', Buffer.concat([data, data]))
+            got.push(c)
+          }
+        })(),
+        (e) => e instanceof StorageError && e.code === 'Conflict' && /changed while it was being read/.test(e.message),
+      )
+      // Every byte delivered is the first version's (the same bytes, up to where it stopped).
+      const read = Buffer.concat(got)
+      assert.ok(read.length < data.length)
+      assert.ok(read.equals(data.subarray(0, read.length)))
     })
 
     it('an object replaced mid-read fails the stream with Conflict, never mixing versions', async () => {

@@ -125,7 +125,8 @@ impl Api {
         // A server that ignored the range is not asked for parts.
         let parallel = parallel.filter(|_| skip == 0);
         let span = range.start..range.start + range.length;
-        let body = parts::body(body, span, pin.as_deref(), parallel, || self.clone().part_fetcher(url.clone()));
+        let body =
+            parts::body(body, span, pin.as_deref(), parallel, || self.clone().part_fetcher(url.clone(), range.total));
         Ok(Opened {
             range,
             content_type,
@@ -148,7 +149,9 @@ impl Api {
 
     /// How the parts of a parallel read are fetched: ranged GETs of the signed URL, pinned to the
     /// first response's ETag.
-    fn part_fetcher(self: Arc<Self>, url: String) -> parts::Fetch {
+    /// Parts of the object at the signed `url`, `total` bytes long: an answer for another span or
+    /// another length (another version, from a server that ignores `If-Match`) is refused.
+    fn part_fetcher(self: Arc<Self>, url: String, total: u64) -> parts::Fetch {
         Arc::new(move |span: std::ops::Range<u64>, etag: String| {
             let (api, url) = (self.clone(), url.clone());
             Box::pin(async move {
@@ -161,9 +164,17 @@ impl Api {
                     .map_err(|e| api.stream_error("Failed to read file stream", &*e))?;
                 let answered = |name| resp.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
                 match resp.status {
-                    StatusCode::PARTIAL_CONTENT
-                        if answered(CONTENT_RANGE).and_then(|h| range::parse_content_range(&h)).map(|r| r.start)
-                            == Some(span.start) => {}
+                    StatusCode::PARTIAL_CONTENT => {
+                        match answered(CONTENT_RANGE).and_then(|h| range::parse_content_range(&h)) {
+                            Some(r) if r.total != total => return Err(parts::changed()),
+                            Some(r) if r.start == span.start && r.length == span.end - span.start => {}
+                            _ => {
+                                return Err(Error::Provider(
+                                    "Failed to read file stream: a part was answered with another range".into(),
+                                ))
+                            }
+                        }
+                    }
                     StatusCode::PRECONDITION_FAILED => return Err(parts::changed()),
                     s => {
                         let message = format!("Failed to read file stream: a part was answered {}", s.as_u16());
