@@ -324,6 +324,21 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       }
       await assert.rejects(p.getFileStream('big.bin', { parallel: { connections: 0 } }), (e) => e.code === 'InvalidInput' && /parallel\.connections 0/.test(e.message))
       await assert.rejects(p.getFileStream('big.bin', { parallel: { partSize: '8' } }), (e) => e.code === 'InvalidInput' && /Invalid parallel/.test(e.message))
+      // Whole numbers only: napi's u32 would take 2^32 + 8 as 8 and 8.9 as 8.
+      for (const connections of [8.9, 2 ** 32 + 8, Infinity]) {
+        await assert.rejects(p.getFileStream('big.bin', { parallel: { connections } }), (e) => e.code === 'InvalidInput' && /Invalid parallel\.connections/.test(e.message))
+      }
+    })
+
+    it('a signed URL whose server does not say it serves ranges is read on one connection', { skip: name !== 'crunchycone' && 'object stores serve ranges' }, async () => {
+      s.proxy.set({ dropHeaders: ['accept-ranges'] })
+      try {
+        const before = s.proxy.requests.length
+        assert.ok((await readAll((await s.make().getFileStream('big.bin')).stream)).equals(data))
+        assert.equal(s.proxy.requests.slice(before).filter((q) => s.isRead({ ...q, headers: { range: q.range } })).length, 1)
+      } finally {
+        s.proxy.set({})
+      }
     })
 
     it('a read whose first part comes in time stays on one connection; a slow first response is split', async () => {

@@ -230,9 +230,10 @@ export interface ParallelReads {
   /** Reads of at most this many bytes use one connection. Default 16 MiB. */
   threshold?: number
   /**
-   * A read whose first response delivers its whole first part within this many milliseconds of its
-   * first bytes stays on that connection (it is not held back by the network, and parts would
-   * only cost the server work); 0 splits every read over the threshold at once. Default 30.
+   * A read stays on its first connection until the consumer has waited this many milliseconds in
+   * all for the first part's bytes (a connection that keeps up is not held back by the network,
+   * and parts would only cost the server work); 0 splits every read over the threshold at once.
+   * Default 30.
    */
   singleWithinMs?: number
 }

@@ -6,12 +6,13 @@
 //! other part (`If-Match`, and the ETag each part's answer carries is checked too, for servers
 //! that ignore the header), and parts are delivered in order.
 //!
-//! Parts are for connections that the network holds back. A read whose first response delivers
-//! its whole first part within `single_within` of its first bytes (30 ms: at least 280 MB/s for
-//! 8 MiB parts) stays on that one connection: it is not capped the way a connection to a remote
-//! store is, and splitting it only costs the server work (a server that reads the whole object for
-//! every range, as moto does, serves a 256 MiB read 12 times slower in parts). Otherwise parts are
-//! requested from that moment on.
+//! Parts are for connections that the network holds back. A read stays on its first connection
+//! while that connection keeps up with the consumer: only once the consumer has waited
+//! `single_within` in all (30 ms) for the first part's bytes are the other parts requested. Time
+//! the consumer spends elsewhere does not count, so a fast connection read by a slow consumer
+//! stays alone. A connection that is not capped the way one to a remote store is gains nothing
+//! from parts, and they cost the server work (a server that reads the whole object for every
+//! range, as moto does, serves a 256 MiB read 12 times slower in parts).
 //!
 //! Memory is bounded: a stream holds at most `connections` parts at once (the one being delivered,
 //! and those fetched or being fetched ahead of it), each at most `part_size` bytes, so
@@ -46,16 +47,16 @@ pub struct Parallel {
     pub connections: usize,
     /// Reads of at most this many bytes use one connection.
     pub threshold: u64,
-    /// A read whose first part arrives within this time of its first bytes stays on one connection
-    /// (zero: parts are requested at once).
+    /// A read stays on one connection unless the consumer waits this long in all for its first
+    /// part's bytes (zero: parts are requested at once).
     pub single_within: Duration,
 }
 
 /// Measured through the benchmark's emulated network (40 MB/s per connection, 20 ms round trip):
 /// throughput follows the connections (4, 8, 16 gave about 140, 260, 470 MB/s) while 4, 8 and
 /// 16 MiB parts were within 15% of each other; 8 × 8 MiB weighs speed against memory. Smaller
-/// reads stay on one connection (no extra requests). 30 ms is far below the 200 ms that 8 MiB take
-/// on a 40 MB/s connection, and above what they take on loopback (about 13 ms from moto).
+/// reads stay on one connection (no extra requests). 30 ms of waiting is far below the 200 ms that
+/// 8 MiB take on a 40 MB/s connection, and above what they take on loopback (about 13 ms from moto).
 pub const DEFAULT: Parallel =
     Parallel { part_size: 8 << 20, connections: 8, threshold: 16 << 20, single_within: Duration::from_millis(30) };
 
@@ -127,7 +128,7 @@ pub fn body(
         current: VecDeque::new(),
         holding: false,
         deciding: !p.single_within.is_zero(),
-        deadline: None,
+        patience: p.single_within,
         runtime: tokio::runtime::Handle::current(),
     };
     futures::stream::unfold(state, |mut s| async move {
@@ -168,10 +169,10 @@ struct Reader {
     /// Whether a part taken from `pending` is still awaited or being delivered: it counts against
     /// `connections` until its last byte is handed out.
     holding: bool,
-    /// While the first response has `single_within` (from `deadline`, set at the first poll) to
-    /// deliver its whole part and keep the read to itself; no part is requested meanwhile.
+    /// While the first response may still keep the read to itself: no part is requested until the
+    /// consumer has spent `patience` (what is left of `single_within`) waiting for its bytes.
     deciding: bool,
-    deadline: Option<Instant>,
+    patience: Duration,
     runtime: tokio::runtime::Handle,
 }
 
@@ -202,10 +203,14 @@ impl Reader {
             self.holding = false;
             if self.first.is_some() {
                 let next = if self.deciding {
-                    let deadline = *self.deadline.get_or_insert_with(|| Instant::now() + self.settings.single_within);
+                    // Only the time this call waits counts: the consumer asked, and no byte was there.
+                    let asked = Instant::now();
                     let first = self.first.as_mut().expect("checked above");
-                    match tokio::time::timeout_at(deadline, first.next()).await {
-                        Ok(next) => next,
+                    match tokio::time::timeout(self.patience, first.next()).await {
+                        Ok(next) => {
+                            self.patience = self.patience.saturating_sub(asked.elapsed());
+                            next
+                        }
                         Err(_) => {
                             // Too slow for one connection: parts from now on.
                             self.deciding = false;
@@ -308,7 +313,7 @@ pub fn changed() -> Error {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParallelOptions {
     pub part_size: Option<f64>,
-    pub connections: Option<u32>,
+    pub connections: Option<f64>,
     pub threshold: Option<f64>,
     pub single_within_ms: Option<f64>,
 }
@@ -326,7 +331,8 @@ impl ParallelOptions {
         };
         let connections = match self.connections {
             None => DEFAULT.connections,
-            Some(n @ 1..=64) => n as usize,
+            // A whole number here, not napi's u32 (which wraps 2^32 + 8 to 8 and cuts 8.9 to 8).
+            Some(n) if n.fract() == 0.0 && (1.0..=64.0).contains(&n) => n as usize,
             Some(n) => return Err(Error::InvalidInput(format!("Invalid parallel.connections {n}: expected 1 to 64"))),
         };
         Ok(Parallel {

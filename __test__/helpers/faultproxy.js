@@ -12,6 +12,7 @@
 //                              `before()`, when given, is awaited just before the fault.
 //                              Object reads are 2xx GETs without a query outside the external-id
 //                              index, or those for which `match(req)` holds.
+//   set({ dropHeaders: ['accept-ranges'] })  answers go out without these headers
 //   set({ aclDisabled: true }) ?acl requests and x-amz-acl headers get S3's answer for buckets
 //                              with ACLs disabled
 //   set({ failComplete: true }) completing a multipart upload fails
@@ -122,7 +123,9 @@ async function startFaultProxy(target) {
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
         up.on('data', (d) => (proxy.received += d.length))
-        res.writeHead(up.statusCode, up.headers)
+        const headers = { ...up.headers }
+        for (const name of faults.dropHeaders ?? []) delete headers[name]
+        res.writeHead(up.statusCode, headers)
         const body = faults.body
         if (!body || !(body.times ?? 1) || up.statusCode >= 300 || !(body.match ?? isObjectRead)(req)) return up.pipe(res)
         if (body.times !== undefined) body.times--

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use reqwest::header::{
-    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, LAST_MODIFIED, RANGE,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, LAST_MODIFIED, RANGE,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -122,8 +122,11 @@ impl Api {
         let etag = pin.clone().or_else(|| Some(meta.file_id.clone()));
         let cache_control = header(CACHE_CONTROL);
         let body = self.read_body(resp.body);
-        // A server that ignored the range is not asked for parts.
-        let parallel = parallel.filter(|_| skip == 0);
+        // Parts only from a server that serves ranges: one that answered a range, or says it would
+        // (a 200 without `Accept-Ranges: bytes` may come from one that ignores them).
+        let ranges = resp.status == StatusCode::PARTIAL_CONTENT
+            || header(ACCEPT_RANGES).is_some_and(|v| v.split(',').any(|u| u.trim().eq_ignore_ascii_case("bytes")));
+        let parallel = parallel.filter(|_| skip == 0 && ranges);
         let span = range.start..range.start + range.length;
         let body =
             parts::body(body, span, pin.as_deref(), parallel, || self.clone().part_fetcher(url.clone(), range.total));
