@@ -109,6 +109,10 @@ const data = crypto.randomBytes(16 * PART + 12345)
 for (const [name, setup] of Object.entries(SETUPS)) {
   describe(`parallel ranged reads: ${name}`, () => {
     let s
+    // The proxy's record of the reads (any GET of the object) and of the part requests since `since`.
+    const recorded = (since, test) => s.proxy.requests.slice(since).filter((q) => test({ ...q, headers: { range: q.range } })).length
+    const readsSince = (since) => recorded(since, (q) => q.method === 'GET' && s.isRead(q))
+    const partsSince = (since) => recorded(since, partAfter(s.isRead, 0))
     before(async () => {
       s = await setup()
       s.isRead ??= isObjectRead
@@ -248,7 +252,7 @@ for (const [name, setup] of Object.entries(SETUPS)) {
         got += value.length
       }
       await sleep(1000) // paused: no read for a second
-      const parts = s.proxy.requests.slice(before).filter((q) => partAfter(s.isRead, 0)({ ...q, headers: { range: q.range } })).length
+      const parts = partsSince(before)
       const taken = s.proxy.received - received
       // A JS read may cross part boundaries; the next byte to deliver is in part k (counted from 1;
       // a read that ends a part has already moved on to the next). The stream holds at most
@@ -308,8 +312,7 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       const before = s.proxy.requests.length
       const r = await p.getFileStream('big.bin', { parallel: false })
       assert.ok((await readAll(r.stream)).equals(data))
-      const reads = (since) => s.proxy.requests.slice(since).filter((q) => q.method === 'GET' && s.isRead({ ...q, headers: { range: q.range } })).length
-      assert.equal(reads(before), 1)
+      assert.equal(readsSince(before), 1)
       // So does a file handler given parallel: false, over the provider's setting.
       const server = http.createServer(lib.createFileHandler(p, { parallel: false }))
       await new Promise((r) => server.listen(0, '127.0.0.1', r))
@@ -317,7 +320,7 @@ for (const [name, setup] of Object.entries(SETUPS)) {
         const since = s.proxy.requests.length
         const res = await fetch(`http://127.0.0.1:${server.address().port}/big.bin`)
         assert.ok(Buffer.from(await res.arrayBuffer()).equals(data))
-        assert.equal(reads(since), 1)
+        assert.equal(readsSince(since), 1)
       } finally {
         server.closeAllConnections()
         await new Promise((r) => server.close(r))
@@ -335,19 +338,18 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       try {
         const before = s.proxy.requests.length
         assert.ok((await readAll((await s.make().getFileStream('big.bin')).stream)).equals(data))
-        assert.equal(s.proxy.requests.slice(before).filter((q) => s.isRead({ ...q, headers: { range: q.range } })).length, 1)
+        assert.equal(readsSince(before), 1)
       } finally {
         s.proxy.set({})
       }
     })
 
     it('a read whose first part comes in time stays on one connection; a slow first response is split', async () => {
-      const parts = (since) => s.proxy.requests.slice(since).filter((q) => partAfter(s.isRead, 0)({ ...q, headers: { range: q.range } })).length
       // On loopback the first 320 KiB come well within a second: no part is asked for.
       let since = s.proxy.requests.length
       const fast = await s.make({ parallel: { ...PARALLEL, singleWithinMs: 1000 } }).getFileStream('big.bin')
       assert.ok((await readAll(fast.stream)).equals(data))
-      assert.equal(parts(since), 0)
+      assert.equal(partsSince(since), 0)
       // The first response trickles (4 KiB every 5 ms: its part would take 400 ms): parts are asked
       // for once 100 ms have passed, and the read is still byte-exact.
       const isFirst = (req) => s.isRead(req) && !partAfter(s.isRead, 0)(req)
@@ -356,7 +358,7 @@ for (const [name, setup] of Object.entries(SETUPS)) {
         since = s.proxy.requests.length
         const slow = await s.make({ parallel: { ...PARALLEL, singleWithinMs: 100 } }).getFileStream('big.bin')
         assert.ok((await readAll(slow.stream)).equals(data))
-        assert.ok(parts(since) >= 10, `${parts(since)} part requests`)
+        assert.ok(partsSince(since) >= 10, `${partsSince(since)} part requests`)
       } finally {
         s.proxy.set({})
       }
@@ -364,13 +366,12 @@ for (const [name, setup] of Object.entries(SETUPS)) {
     })
 
     it('the environment configures the transfer settings of initializeStorageProvider() and the CLI', { skip: name === 'gcs' && 'no endpoint variable for GCS' }, async () => {
-      const reads = (since) => s.proxy.requests.slice(since).filter((q) => q.method === 'GET' && s.isRead({ ...q, headers: { range: q.range } })).length
       const readWith = async (vars) =>
         withEnv({ ...s.env, ...vars }, async () => {
           lib.initializeStorageProvider()
           const since = s.proxy.requests.length
           assert.ok((await readAll((await lib.getStorageProvider().getFileStream('big.bin')).stream)).equals(data))
-          return reads(since)
+          return readsSince(since)
         })
       // A 16-part object over the threshold set: several requests, or one with parallel reads off.
       const split = { CRUNCHYCONE_STORAGE_PARALLEL_PART_SIZE: String(PART), CRUNCHYCONE_STORAGE_PARALLEL_THRESHOLD: '0', CRUNCHYCONE_STORAGE_PARALLEL_SINGLE_WITHIN_MS: '0' }
