@@ -20,10 +20,13 @@ async function consume(stream) {
   return n
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid) {
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms);
+ * `children`: with those of its children it has waited for (curl run by spawnSync).
+ */
+function cpuSeconds(pid, children = false) {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
+  return fields.slice(11, children ? 15 : 13).reduce((sum, f) => sum + Number(f), 0) / 100
 }
 
 /** `size` bytes of a repeating pattern, generated as they are read. */

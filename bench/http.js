@@ -111,12 +111,6 @@ async function consume(stream) {
   return n
 }
 
-/** CPU seconds used so far by this process and the children it has waited for (curl). */
-function processCpu() {
-  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
-  return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / 100
-}
-
 /** Case 2 (throughput) and the CrunchyCone half of case 4 (time to first byte). */
 async function httpCases({ file, size, rounds, interleave, median, quick }) {
   const { CrunchyConeProvider } = require('..')
@@ -131,24 +125,24 @@ async function httpCases({ file, size, rounds, interleave, median, quick }) {
     }
     const MiB = 1 << 20
     const candidates = {
-        ours: async () => expect(size)(await consume((await provider.getFileStreamByExternalId(id)).stream)),
-        'ours, parallel: false': async () => expect(size)(await consume((await provider.getFileStreamByExternalId(id, { parallel: false })).stream)),
-        'fetch + Readable.fromWeb (original)': async () => expect(size)(await consume(await originalStream(server.url, id))),
-        'curl -o /dev/null': async () => {
-          const r = spawnSync('curl', ['-sf', '-o', '/dev/null', signedUrl])
-          if (r.status !== 0) throw new Error(`curl exited with ${r.status}`)
-        },
-      }
+      ours: async () => expect(size)(await consume((await provider.getFileStreamByExternalId(id)).stream)),
+      'ours, parallel: false': async () => expect(size)(await consume((await provider.getFileStreamByExternalId(id, { parallel: false })).stream)),
+      'fetch + Readable.fromWeb (original)': async () => expect(size)(await consume(await originalStream(server.url, id))),
+      'curl -o /dev/null': async () => {
+        const r = spawnSync('curl', ['-sf', '-o', '/dev/null', signedUrl])
+        if (r.status !== 0) throw new Error(`curl exited with ${r.status}`)
+      },
+    }
     const full = await interleave(candidates, rounds)
     // What limits it on 2 cores: one more read of each, with the CPU-seconds per second of this
     // process (and its children: curl) and of nginx.
     const shares = {}
     for (const [name, fn] of Object.entries(candidates)) {
-      const before = { client: processCpu(), nginx: server.nginxPid ? cpuSeconds(server.nginxPid) : 0 }
+      const before = { client: cpuSeconds(process.pid, true), nginx: server.nginxPid ? cpuSeconds(server.nginxPid) : 0 }
       const t = process.hrtime.bigint()
       await fn()
       const secs = Number(process.hrtime.bigint() - t) / 1e9
-      shares[`full read, ${name}: client CPU / wall`] = (processCpu() - before.client) / secs
+      shares[`full read, ${name}: client CPU / wall`] = (cpuSeconds(process.pid, true) - before.client) / secs
       if (server.nginxPid) shares[`full read, ${name}: nginx CPU / wall`] = (cpuSeconds(server.nginxPid) - before.nginx) / secs
     }
     const RANGES = quick ? 200 : 1000

@@ -54,6 +54,8 @@ function configOf(service, config, schema) {
   return out
 }
 
+const PARALLEL_FIELDS = ['partSize', 'connections', 'threshold', 'singleWithinMs']
+
 /** What each kind of option must be, and how an error names it. */
 const KINDS = {
   string: [(v) => typeof v === 'string', 'a string'],
@@ -65,10 +67,9 @@ const KINDS = {
   function: [(v) => typeof v === 'function', 'a function'],
   signal: [(v) => typeof v?.throwIfAborted === 'function' && typeof v.addEventListener === 'function', 'an AbortSignal'],
   date: [(v) => typeof v?.getTime === 'function' || typeof v === 'string' || typeof v === 'number', 'a Date'],
-  parallel: [(v) => typeof v === 'boolean' || isParallel(v), 'false, true or { partSize?, connections?, threshold?, singleWithinMs? } of numbers'],
+  parallel: [(v) => typeof v === 'boolean' || isParallel(v), `false, true or { ${PARALLEL_FIELDS.map((f) => `${f}?`).join(', ')} } of numbers`],
 }
 
-const PARALLEL_FIELDS = ['partSize', 'connections', 'threshold', 'singleWithinMs']
 function isParallel(v) {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && PARALLEL_FIELDS.every((f) => v[f] === undefined || typeof v[f] === 'number')
 }

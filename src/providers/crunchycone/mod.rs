@@ -150,9 +150,8 @@ impl Api {
         body.map(move |chunk| chunk.map_err(|e| api.stream_error("Failed to read file stream", &*e))).boxed()
     }
 
-    /// How the parts of a parallel read are fetched: ranged GETs of the signed URL, pinned to the
-    /// first response's ETag.
-    /// Parts of the object at the signed `url`, `total` bytes long: an answer for another span or
+    /// How the parts of a parallel read are fetched: ranged GETs of the signed `url`, pinned to the
+    /// first response's ETag. The object is `total` bytes long: an answer for another span or
     /// another length (another version, from a server that ignores `If-Match`) is refused.
     fn part_fetcher(self: Arc<Self>, url: String, total: u64) -> parts::Fetch {
         Arc::new(move |span: std::ops::Range<u64>, etag: String| {
