@@ -289,7 +289,8 @@ for (const [name, setup] of Object.entries(SETUPS)) {
       s.proxy.peak = s.proxy.active
       await s.make({ partsInFlight: 1 }).uploadFile({ external_id: 'up-config', key: 'up-config.bin', stream: Readable.from([body]) })
       assert.equal(s.proxy.peak, 1, 'requests at once with the configuration\'s partsInFlight 1')
-      for (const bad of [0, 65, 1.5, '4']) {
+      // 2^32 + 1: a u32 would have wrapped it to 1.
+      for (const bad of [0, 65, 1.5, '4', 2 ** 32 + 1]) {
         await assert.rejects(
           s.make().uploadFile({ external_id: 'bad', key: 'bad.bin', buffer: Buffer.alloc(10), partsInFlight: bad }),
           (e) => e instanceof StorageError && e.code === 'InvalidInput' && /partsInFlight/.test(e.message),

@@ -10,6 +10,13 @@ pub fn required(value: &Option<String>, service: &str, name: &str) -> Result<Str
     optional(value).ok_or_else(|| Error::InvalidInput(format!("{service} configuration is missing {name}")))
 }
 
+/// A count given as a JS number: `Some` when it is whole and within `range`. (A napi `u32` would
+/// take 2^32 + 8 as 8 and 8.9 as 8, past any range check.)
+pub fn count(value: f64, range: std::ops::RangeInclusive<u32>) -> Option<usize> {
+    let (min, max) = (f64::from(*range.start()), f64::from(*range.end()));
+    (value.fract() == 0.0 && (min..=max).contains(&value)).then_some(value as usize)
+}
+
 /// An optional value, blank counting as absent, trimmed.
 pub fn optional(value: &Option<String>) -> Option<String> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)

@@ -331,9 +331,8 @@ impl ParallelOptions {
         };
         let connections = match self.connections {
             None => DEFAULT.connections,
-            // A whole number here, not napi's u32 (which wraps 2^32 + 8 to 8 and cuts 8.9 to 8).
-            Some(n) if n.fract() == 0.0 && (1.0..=64.0).contains(&n) => n as usize,
-            Some(n) => return Err(Error::InvalidInput(format!("Invalid parallel.connections {n}: expected 1 to 64"))),
+            Some(n) => crate::config::count(n, 1..=64)
+                .ok_or_else(|| Error::InvalidInput(format!("Invalid parallel.connections {n}: expected 1 to 64")))?,
         };
         Ok(Parallel {
             part_size: bytes("partSize", self.part_size, 65536.0, DEFAULT.part_size)?,

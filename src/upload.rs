@@ -24,7 +24,7 @@ pub struct UploadOptions {
     /// The bucket asked for (backends with a bucket refuse any other).
     pub bucket: Option<String>,
     /// Multipart uploads: how many parts may be on the wire at once (1 to 64).
-    pub parts_in_flight: Option<u32>,
+    pub parts_in_flight: Option<f64>,
 }
 
 impl UploadOptions {

@@ -69,8 +69,8 @@ pub fn begin(bucket: Arc<Bucket>, options: UploadOptions) -> Result<BucketUpload
     }
     let parts_in_flight = match options.parts_in_flight {
         None => PARTS_IN_FLIGHT,
-        Some(n @ 1..=64) => n as usize,
-        Some(n) => return Err(Error::InvalidInput(format!("Invalid partsInFlight {n}: expected 1 to 64"))),
+        Some(n) => crate::config::count(n, 1..=64)
+            .ok_or_else(|| Error::InvalidInput(format!("Invalid partsInFlight {n}: expected 1 to 64")))?,
     };
     let key = options.key_at(chrono::Utc::now().timestamp_millis());
     let path = path(&key)?;
